@@ -1,0 +1,39 @@
+/**
+ * The only place a default value is written. READMEs and JSDoc `@default`s repeat these
+ * numbers; `test/defaults.test.ts` checks that they agree.
+ */
+export const DEFAULTS = Object.freeze({
+  /** Drain delay inside Kubernetes (`KUBERNETES_SERVICE_HOST` set). */
+  drainDelayMsInKubernetes: 5000,
+  /** Drain delay elsewhere: Ctrl-C in development is instant. */
+  drainDelayMsElsewhere: 0,
+  drainTimeoutMs: 10_000,
+  cleanupTimeoutMs: 5000,
+  hookTimeoutMs: 3000,
+  marginMs: 2000,
+  gracePeriodSeconds: 30,
+  preStopSleepSeconds: 0,
+  failReadiness: 'immediately',
+  signals: Object.freeze(['SIGTERM', 'SIGINT']) as readonly NodeJS.Signals[],
+  forceExitCode: 130,
+  exitOnStopped: true,
+  readyOnListening: true,
+  summary: true,
+  readinessCheckTimeoutMs: 1000,
+  readinessPath: '/readyz',
+  livenessPath: '/livez',
+} as const);
+
+/** The environment variable each option can come from. Explicit options win. */
+export const ENV_VARS = Object.freeze({
+  drainDelayMs: 'LAMEDUCK_DRAIN_DELAY_MS',
+  drainTimeoutMs: 'LAMEDUCK_DRAIN_TIMEOUT_MS',
+  cleanupTimeoutMs: 'LAMEDUCK_CLEANUP_TIMEOUT_MS',
+  hookTimeoutMs: 'LAMEDUCK_HOOK_TIMEOUT_MS',
+  marginMs: 'LAMEDUCK_MARGIN_MS',
+  gracePeriodSeconds: 'LAMEDUCK_GRACE_PERIOD_SECONDS',
+  preStopSleepSeconds: 'LAMEDUCK_PRESTOP_SLEEP_SECONDS',
+  failReadiness: 'LAMEDUCK_FAIL_READINESS',
+} as const);
+
+export const FAIL_READINESS_VALUES = Object.freeze(['immediately', 'after-drain-delay', 'never'] as const);

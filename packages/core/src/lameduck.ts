@@ -1,0 +1,338 @@
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import * as tls from 'node:tls';
+import { type Budget, checkBudget } from './budget.js';
+import { sleep, systemClock, TIMED_OUT, withTimeout } from './clock.js';
+import { ConnectionTracker } from './connections.js';
+import { DEFAULTS } from './defaults.js';
+import { describeValue, ErrorCodes, LameduckError } from './errors.js';
+import { checkHookArgs, type RegisteredHook, runHooks } from './hooks.js';
+import { createDefaultLogger } from './logger.js';
+import { resolveOptions } from './options.js';
+import { livenessResponse, type RegisteredCheck, readinessResponse, sendProbe } from './probes.js';
+import { listenForSignals } from './signals.js';
+import { summaryLine } from './summary.js';
+import type {
+  Clock,
+  DrainableServer,
+  HookOptions,
+  HookResult,
+  Lameduck,
+  LameduckEvents,
+  LameduckOptions,
+  Logger,
+  ProbeResponse,
+  ReadinessCheck,
+  ReadinessCheckOptions,
+  ResolvedOptions,
+  ShutdownResult,
+  State,
+} from './types.js';
+
+type PhaseTimes = Record<'draining' | 'closing' | 'cleanup', number>;
+
+class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck {
+  readonly options: ResolvedOptions;
+  readonly budget: Budget;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly exit: (code: number) => void;
+  private readonly connections = new ConnectionTracker();
+  private readonly servers = new Map<DrainableServer, () => void>();
+  private readonly hooks: RegisteredHook[] = [];
+  private readonly checks: RegisteredCheck[] = [];
+  private readonly removeSignalListeners: () => void;
+  private currentState: State = 'starting';
+  private readinessFailing = false;
+  private shutdownPromise: Promise<ShutdownResult> | undefined;
+  private shutdownBySignal = false;
+  private drainDelayDone: Promise<void> | undefined;
+  private deadlineTimer: unknown;
+  private exited = false;
+  private disposed = false;
+
+  constructor(options: LameduckOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.budget = checkBudget(this.options);
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? createDefaultLogger(options.env ?? process.env);
+    this.exit = options.exit ?? ((code: number) => process.exit(code));
+    this.removeSignalListeners = listenForSignals(
+      options.signalSource ?? process,
+      this.options.signals,
+      this.onSignal,
+    );
+  }
+
+  get state(): State {
+    return this.currentState;
+  }
+
+  attach(server: DrainableServer): () => void {
+    this.assertUsable('attach');
+    const candidate: unknown = server;
+    // HTTP/2 secure servers are tls.Servers too; they drain with GOAWAY, which comes later.
+    const isHttp2 = typeof (candidate as { updateSettings?: unknown } | null)?.updateSettings === 'function';
+    if ((!(candidate instanceof http.Server) && !(candidate instanceof tls.Server)) || isHttp2) {
+      throw new LameduckError(
+        ErrorCodes.INVALID_SERVER,
+        `lameduck: attach(server) expects a node http.Server or https.Server (what app.listen() returns), instead got ${describeValue(candidate)}. HTTP/2 servers are not supported yet.`,
+      );
+    }
+    const existing = this.servers.get(server);
+    if (existing) return existing;
+    // https servers hand requests the TLS socket, which `secureConnection` announces.
+    const connectionEvent = server instanceof tls.Server ? 'secureConnection' : 'connection';
+    const onConnection = (socket: Socket) => this.connections.trackSocket(socket);
+    server.prependListener(connectionEvent, onConnection);
+    server.prependListener('request', this.trackRequest);
+    const onListening = () => {
+      if (this.options.readyOnListening) this.ready();
+    };
+    if (server.listening) onListening();
+    else server.once('listening', onListening);
+    const detach = () => {
+      server.removeListener(connectionEvent, onConnection);
+      server.removeListener('request', this.trackRequest);
+      server.removeListener('listening', onListening);
+      this.servers.delete(server);
+    };
+    this.servers.set(server, detach);
+    return detach;
+  }
+
+  ready(): void {
+    if (this.currentState === 'starting') this.setState('serving');
+  }
+
+  onShutdown(name: string, hook: () => unknown, options: HookOptions = {}): () => void {
+    this.assertUsable('onShutdown');
+    checkHookArgs('onShutdown', name, hook, options.timeoutMs, this.options.cleanupTimeoutMs);
+    const entry: RegisteredHook = { name, fn: hook, timeoutMs: options.timeoutMs ?? this.options.hookTimeoutMs };
+    this.hooks.push(entry);
+    return () => removeItem(this.hooks, entry);
+  }
+
+  addReadinessCheck(name: string, check: ReadinessCheck, options: ReadinessCheckOptions = {}): () => void {
+    this.assertUsable('addReadinessCheck');
+    checkHookArgs('addReadinessCheck', name, check, options.timeoutMs);
+    const entry: RegisteredCheck = {
+      name,
+      fn: check,
+      timeoutMs: options.timeoutMs ?? DEFAULTS.readinessCheckTimeoutMs,
+    };
+    this.checks.push(entry);
+    return () => removeItem(this.checks, entry);
+  }
+
+  trackRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    this.connections.trackRequest(req, res);
+  };
+
+  readiness(): Promise<ProbeResponse> {
+    return readinessResponse(this.currentState, this.readinessFailing, this.checks, this.clock);
+  }
+
+  liveness(): ProbeResponse {
+    return livenessResponse(this.currentState);
+  }
+
+  readonly readinessHandler = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.readiness().then((answer) => sendProbe(req, res, answer));
+  };
+
+  readonly livenessHandler = (req: IncomingMessage, res: ServerResponse): void => {
+    sendProbe(req, res, this.liveness());
+  };
+
+  readonly preStopHandler = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.shutdown('preStop');
+    void (this.drainDelayDone ?? Promise.resolve()).then(() =>
+      sendProbe(req, res, { statusCode: 200, headers: {}, body: '' }),
+    );
+  };
+
+  shutdown(reason = 'shutdown() called'): Promise<ShutdownResult> {
+    if (this.shutdownPromise === undefined) {
+      if (this.disposed) throw disposedError('shutdown');
+      this.shutdownPromise = this.runSequence(String(reason));
+    }
+    return this.shutdownPromise;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.removeSignalListeners();
+    for (const detach of [...this.servers.values()]) detach();
+    if (this.deadlineTimer !== undefined) this.clock.clearTimeout(this.deadlineTimer);
+    this.removeAllListeners();
+  }
+
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    if (this.shutdownBySignal) {
+      this.logger.warn(
+        { signal, exitCode: this.options.forceExitCode },
+        `lameduck: second ${signal} received, exiting at once with code ${this.options.forceExitCode}`,
+      );
+      this.finish(this.options.forceExitCode);
+      return;
+    }
+    this.shutdownBySignal = true;
+    void this.shutdown(signal);
+  };
+
+  private async runSequence(reason: string): Promise<ShutdownResult> {
+    const startedAt = this.clock.now();
+    // The deadline exists before any user code runs: a hook that hangs cannot outlive it.
+    const deadline = this.clock.setTimeout(() => this.onDeadline(), this.budget.deadlineMs);
+    deadline.unref?.();
+    this.deadlineTimer = deadline;
+    const phases: PhaseTimes = { draining: 0, closing: 0, cleanup: 0 };
+
+    if (this.servers.size === 0 && this.connections.sawRequests) {
+      this.logger.warn(
+        { code: ErrorCodes.MISUSE },
+        'lameduck: shutdown started but no server is attached, so the listener cannot be closed and idle sockets cannot be found. Call lameduck.attach(server) with the server app.listen() returns. Requests in flight still finish with Connection: close.',
+      );
+    }
+
+    let mark = startedAt;
+    const phaseDone = (phase: keyof PhaseTimes) => {
+      const now = this.clock.now();
+      phases[phase] = now - mark;
+      mark = now;
+    };
+
+    // draining: keep serving; every response says Connection: close.
+    if (this.options.failReadiness === 'immediately') this.readinessFailing = true;
+    this.connections.startDraining();
+    this.setState('draining', reason);
+    this.drainDelayDone = sleep(this.clock, this.options.drainDelayMs);
+    await this.drainDelayDone;
+    if (this.options.failReadiness === 'after-drain-delay') this.readinessFailing = true;
+    phaseDone('draining');
+
+    // closing: stop accepting, close idle sockets, wait for in-flight work.
+    this.readinessFailing = true;
+    this.setState('closing');
+    const serversClosed = [...this.servers.keys()].map(closeListener);
+    this.connections.startClosing();
+    const drained = await withTimeout(
+      this.clock,
+      Promise.all([this.connections.whenAllClosed(), ...serversClosed]),
+      this.options.drainTimeoutMs,
+    );
+    if (drained === TIMED_OUT) {
+      this.logger.warn(
+        { sockets: this.connections.socketCount, inFlight: this.connections.inFlightCount },
+        `lameduck: drain timeout (${this.options.drainTimeoutMs} ms) reached, destroying ${this.connections.socketCount} busy sockets`,
+      );
+      this.connections.destroyAll();
+      for (const server of this.servers.keys()) server.closeAllConnections();
+    }
+    phaseDone('closing');
+
+    // cleanup: user hooks, last registered first.
+    this.setState('cleanup');
+    const hooks: HookResult[] = await runHooks(this.hooks, this.options.cleanupTimeoutMs, this.clock, this.logger);
+    phaseDone('cleanup');
+
+    const clean = this.connections.socketsDestroyed === 0 && hooks.every((hook) => hook.ok);
+    const result: ShutdownResult = {
+      reason,
+      exitCode: clean ? 0 : 1,
+      phases,
+      totalMs: this.clock.now() - startedAt,
+      requestsDuringDrain: this.connections.requestsDuringDrain,
+      socketsClosed: this.connections.socketsClosed,
+      socketsDestroyed: this.connections.socketsDestroyed,
+      hooks,
+      deadlineExceeded: false,
+    };
+    this.clock.clearTimeout(deadline);
+    this.setState('stopped');
+    if (this.options.summary) this.logger.info({ summary: result }, summaryLine(result));
+    this.emit('stopped', result);
+    if (this.options.exitOnStopped) this.finish(result.exitCode);
+    return result;
+  }
+
+  private onDeadline(): void {
+    this.logger.error(
+      { state: this.currentState, deadlineMs: this.budget.deadlineMs },
+      `lameduck: the shutdown did not finish within ${this.budget.deadlineMs} ms (grace period minus preStop sleep and half the margin); exiting now, before SIGKILL`,
+    );
+    if (this.options.exitOnStopped) this.finish(1);
+  }
+
+  private finish(code: number): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.exit(code);
+  }
+
+  private setState(next: State, reason?: string): void {
+    const previous = this.currentState;
+    if (previous === next) return;
+    this.currentState = next;
+    this.logger.info(
+      reason === undefined ? { state: next, previous } : { state: next, previous, reason },
+      `lameduck: ${next}${reason === undefined ? '' : ` (${reason})`}`,
+    );
+    this.emit('state', next, previous);
+    switch (next) {
+      case 'draining':
+        this.emit('draining', reason ?? '');
+        break;
+      case 'stopped':
+        break;
+      default:
+        this.emit(next);
+    }
+  }
+
+  private assertUsable(method: string): void {
+    if (this.disposed) throw disposedError(method);
+  }
+}
+
+function disposedError(method: string): LameduckError {
+  return new LameduckError(
+    ErrorCodes.DISPOSED,
+    `lameduck: ${method}() called after dispose(). Create a new instance with createLameduck().`,
+  );
+}
+
+function removeItem<T>(list: T[], item: T): void {
+  const index = list.indexOf(item);
+  if (index !== -1) list.splice(index, 1);
+}
+
+/** Stops accepting; resolves when node reports the server closed (all its connections ended). */
+function closeListener(server: DrainableServer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+  });
+}
+
+/**
+ * Creates a lameduck instance: installs the signal listeners, checks the budget, and is ready
+ * to `attach()` servers.
+ *
+ * @example
+ * const lameduck = createLameduck({ drainDelayMs: 5000 });
+ * const server = http.createServer(app).listen(3000);
+ * lameduck.attach(server);
+ * lameduck.onShutdown('db', () => pool.end());
+ */
+export function createLameduck(options: LameduckOptions = {}): Lameduck {
+  return new LameduckInstance(options);
+}

@@ -1,0 +1,15 @@
+import type { ShutdownResult } from './types.js';
+
+/** The one-line human summary printed at the end of the sequence. */
+export function summaryLine(result: ShutdownResult): string {
+  const hooksOk = result.hooks.filter((hook) => hook.ok).length;
+  const hookTimes = result.hooks.map((hook) => `${hook.name} ${hook.ok ? 'ok' : 'FAILED'} ${hook.durationMs} ms`);
+  return [
+    `lameduck: stopped (${result.reason}) in ${result.totalMs} ms`,
+    `draining ${result.phases.draining} ms, closing ${result.phases.closing} ms, cleanup ${result.phases.cleanup} ms`,
+    `${result.requestsDuringDrain} requests served while draining`,
+    `${result.socketsClosed} sockets closed gracefully, ${result.socketsDestroyed} destroyed`,
+    `hooks ${hooksOk}/${result.hooks.length} ok${hookTimes.length ? ` (${hookTimes.join(', ')})` : ''}`,
+    `exit code ${result.exitCode}`,
+  ].join('; ');
+}

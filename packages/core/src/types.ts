@@ -1,0 +1,230 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+
+/** The phases of the shutdown sequence, in order. */
+export type State = 'starting' | 'serving' | 'draining' | 'closing' | 'cleanup' | 'stopped';
+
+/** When the readiness probe starts failing once draining begins. */
+export type FailReadiness = 'immediately' | 'after-drain-delay' | 'never';
+
+/** A pino-compatible logger: `logger.info({ state }, 'message')`. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Where signals come from. Defaults to `process`; tests inject an EventEmitter. */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  removeListener(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+}
+
+/** The timers lameduck uses. Defaults to the global ones; tests may inject fakes. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { unref?(): unknown };
+  clearTimeout(handle: unknown): void;
+}
+
+/** A server lameduck can drain. HTTP/2 servers come in a later release. */
+export type DrainableServer = http.Server | https.Server;
+
+export interface LameduckOptions {
+  /**
+   * How long to keep serving normally after shutdown starts, so that kube-proxy, ingresses
+   * and load balancers stop sending new connections first. Env: `LAMEDUCK_DRAIN_DELAY_MS`.
+   * @default 5000 when `KUBERNETES_SERVICE_HOST` is set, else 0
+   */
+  readonly drainDelayMs?: number;
+  /**
+   * How long in-flight requests may take to finish once the listener closed; sockets still
+   * busy then are destroyed. Env: `LAMEDUCK_DRAIN_TIMEOUT_MS`.
+   * @default 10000
+   */
+  readonly drainTimeoutMs?: number;
+  /**
+   * Total time for all cleanup hooks. Env: `LAMEDUCK_CLEANUP_TIMEOUT_MS`.
+   * @default 5000
+   */
+  readonly cleanupTimeoutMs?: number;
+  /**
+   * Default timeout of one cleanup hook. Env: `LAMEDUCK_HOOK_TIMEOUT_MS`.
+   * @default 3000
+   */
+  readonly hookTimeoutMs?: number;
+  /**
+   * Head room kept between the end of the sequence and SIGKILL. Env: `LAMEDUCK_MARGIN_MS`.
+   * @default 2000
+   */
+  readonly marginMs?: number;
+  /**
+   * The pod's `terminationGracePeriodSeconds`. Env: `LAMEDUCK_GRACE_PERIOD_SECONDS`.
+   * @default 30
+   */
+  readonly gracePeriodSeconds?: number;
+  /**
+   * The pod's preStop `sleep` seconds (they count against the grace period).
+   * Env: `LAMEDUCK_PRESTOP_SLEEP_SECONDS`.
+   * @default 0
+   */
+  readonly preStopSleepSeconds?: number;
+  /**
+   * When readiness starts failing after shutdown begins. Env: `LAMEDUCK_FAIL_READINESS`.
+   * @default 'immediately'
+   */
+  readonly failReadiness?: FailReadiness;
+  /**
+   * Signals that start the shutdown; `false` when a framework or another library owns them.
+   * @default ['SIGTERM', 'SIGINT']
+   */
+  readonly signals?: readonly NodeJS.Signals[] | false;
+  /**
+   * Exit code when a second signal forces an immediate exit.
+   * @default 130
+   */
+  readonly forceExitCode?: number;
+  /**
+   * Whether the sequence ends with `exit(code)`. Set `false` when the app exits by itself.
+   * @default true
+   */
+  readonly exitOnStopped?: boolean;
+  /**
+   * Mark the instance ready as soon as an attached server is listening. Set `false` to call
+   * `ready()` yourself after warm-up.
+   * @default true
+   */
+  readonly readyOnListening?: boolean;
+  /** Print the one-line summary at the end. @default true */
+  readonly summary?: boolean;
+  /** pino-compatible logger. Default: JSON lines on stderr, silent under test runners. */
+  readonly logger?: Logger;
+  /** Called with the exit code at the end. @default process.exit */
+  readonly exit?: (code: number) => void;
+  /** Signal source. @default process */
+  readonly signalSource?: SignalSource;
+  /** Timers. @default the global timers */
+  readonly clock?: Clock;
+  /** Environment to read `LAMEDUCK_*` and `KUBERNETES_SERVICE_HOST` from. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The options after defaults, environment and validation. */
+export interface ResolvedOptions {
+  readonly drainDelayMs: number;
+  readonly drainTimeoutMs: number;
+  readonly cleanupTimeoutMs: number;
+  readonly hookTimeoutMs: number;
+  readonly marginMs: number;
+  readonly gracePeriodSeconds: number;
+  readonly preStopSleepSeconds: number;
+  readonly failReadiness: FailReadiness;
+  readonly signals: readonly NodeJS.Signals[];
+  readonly forceExitCode: number;
+  readonly exitOnStopped: boolean;
+  readonly readyOnListening: boolean;
+  readonly summary: boolean;
+}
+
+export interface HookOptions {
+  /** How long this hook may run. @default the instance's `hookTimeoutMs` */
+  readonly timeoutMs?: number;
+}
+
+export interface ReadinessCheckOptions {
+  /** How long the check may take before it counts as failed. @default 1000 */
+  readonly timeoutMs?: number;
+}
+
+/** A cleanup hook: close a DB pool, flush telemetry. May be async. */
+export type Hook = () => unknown;
+
+/** A readiness check: resolve (or return) truthy/undefined when healthy; throw or return false when not. */
+export type ReadinessCheck = () => unknown;
+
+export interface HookResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+/** What the shutdown promise resolves with. */
+export interface ShutdownResult {
+  readonly reason: string;
+  readonly exitCode: number;
+  /** Milliseconds spent in each phase. */
+  readonly phases: Readonly<Record<'draining' | 'closing' | 'cleanup', number>>;
+  readonly totalMs: number;
+  /** Requests that started after shutdown began (all were served normally). */
+  readonly requestsDuringDrain: number;
+  /** Sockets that ended on their own or were closed while idle. */
+  readonly socketsClosed: number;
+  /** Sockets still busy at the drain timeout and destroyed. */
+  readonly socketsDestroyed: number;
+  readonly hooks: readonly HookResult[];
+  /** True when the overall deadline fired before the sequence finished. */
+  readonly deadlineExceeded: boolean;
+}
+
+export interface ProbeResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface LameduckEvents {
+  state: [state: State, previous: State];
+  starting: [];
+  serving: [];
+  draining: [reason: string];
+  closing: [];
+  cleanup: [];
+  stopped: [result: ShutdownResult];
+}
+
+/** The instance `createLameduck()` returns. */
+export interface Lameduck {
+  /** The current phase. */
+  readonly state: State;
+  /** The resolved options (defaults, env and your options merged). */
+  readonly options: ResolvedOptions;
+  /**
+   * Track a server's connections and requests so they can be drained. Call it after the app's
+   * own request handler was registered; several servers are allowed. Returns a detach function.
+   */
+  attach(server: DrainableServer): () => void;
+  /** Readiness starts answering 200 (state `starting` → `serving`). */
+  ready(): void;
+  /** Register a cleanup hook, run after HTTP has drained, last registered first. Returns an unregister function. */
+  onShutdown(name: string, hook: Hook, options?: HookOptions): () => void;
+  /** Add a check the readiness probe runs while serving. Returns an unregister function. */
+  addReadinessCheck(name: string, check: ReadinessCheck, options?: ReadinessCheckOptions): () => void;
+  /** Start the shutdown sequence. Idempotent: every caller gets the same promise. */
+  shutdown(reason?: string): Promise<ShutdownResult>;
+  /**
+   * Track one request/response pair. `attach()` does this for every request; adapters call it
+   * too, so it is safe to call twice for the same request.
+   */
+  trackRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** The readiness answer, for adapters that send responses their own way. */
+  readiness(): Promise<ProbeResponse>;
+  /** The liveness answer (200 until exit). */
+  liveness(): ProbeResponse;
+  /** A node `(req, res)` handler that answers the readiness probe. */
+  readonly readinessHandler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** A node `(req, res)` handler that answers the liveness probe. */
+  readonly livenessHandler: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * A node `(req, res)` handler for a Kubernetes preStop `httpGet`: starts the shutdown and
+   * answers once the drain delay has passed, so that the kubelet sends SIGTERM after it.
+   */
+  readonly preStopHandler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Remove every listener and timer this instance installed. */
+  dispose(): void;
+  on<E extends keyof LameduckEvents>(event: E, listener: (...args: LameduckEvents[E]) => void): this;
+  once<E extends keyof LameduckEvents>(event: E, listener: (...args: LameduckEvents[E]) => void): this;
+  off<E extends keyof LameduckEvents>(event: E, listener: (...args: LameduckEvents[E]) => void): this;
+}
