@@ -1,15 +1,21 @@
 import type { Lameduck, LameduckOptions } from '@lameduck/core';
 
+/** Probe paths a harness passes to its adapter (the adapter's own option names). */
+export interface ContractProbePaths {
+  readonly readinessPath?: string;
+  readonly livenessPath?: string;
+}
+
 /**
- * What an adapter's test harness must provide to run the shared contract suite.
- * Every adapter (Express, Koa, Fastify, NestJS on both platforms) runs the same suite.
+ * One running app built by a harness. Every adapter (Express, Koa, Fastify, NestJS on both
+ * platforms) runs the same suite through this small interface.
  */
 export interface ContractApp {
   /** Base URL, e.g. http://127.0.0.1:PORT (port 0 was used). */
   readonly url: string;
   /** The lameduck instance wired into the app. */
   readonly lameduck: Lameduck;
-  /** Tears the app down if the test did not shut it down (idempotent). */
+  /** Tears the app down if the test did not shut it down (idempotent, never throws). */
   close(): Promise<void>;
 }
 
@@ -17,12 +23,19 @@ export interface ContractHarness {
   /** Shown in test names, e.g. 'express 5'. */
   readonly name: string;
   /**
-   * Starts an app listening on 127.0.0.1 port 0 with lameduck wired in the adapter's own way.
-   * Business routes the app must have: `GET /` → 200 'ok' at once; `GET /slow?ms=N` → 200 after N ms;
-   * probes at `/readyz` and `/livez` (or the paths in `probes`).
-   * `options` always sets `signals: false` and an `exit` spy; the harness passes them through.
+   * Starts an app listening on 127.0.0.1 port 0 with lameduck wired in the adapter's own way
+   * (server attached, so the listener can be closed).
+   *
+   * Routes the app must have:
+   * - `GET /` → 200 `ok` at once;
+   * - `GET /slow?ms=N` → 200 `slow` after N ms;
+   * - probes at `/readyz` and `/livez`, or at the paths in `probes`;
+   * - any other path → 404 (the framework's default).
+   *
+   * `options` always holds `signals: false`, an `exit` spy, `env: {}` and a logger; pass them
+   * through to the lameduck instance unchanged.
    */
-  start(options: LameduckOptions, probes?: { readinessPath?: string; livenessPath?: string }): Promise<ContractApp>;
+  start(options: LameduckOptions, probes?: ContractProbePaths): Promise<ContractApp>;
 }
 
 export { runAdapterContract } from './contract.js';
