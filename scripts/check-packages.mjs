@@ -20,8 +20,14 @@ try {
     const dest = join(out, dir);
     mkdirSync(dest);
     // pnpm pack rewrites `workspace:` ranges the way `pnpm publish` does.
-    execFileSync('npx', ['--yes', 'pnpm@12.4.2', 'pack', '--pack-destination', dest], { cwd: pkgDir, stdio: 'pipe' });
-    const tarball = join(dest, readdirSync(dest).find((f) => f.endsWith('.tgz')));
+    execFileSync('npx', ['--yes', 'pnpm@12.4.2', 'pack', '--pack-destination', dest], {
+      cwd: pkgDir,
+      stdio: 'pipe',
+    });
+    const tarball = join(
+      dest,
+      readdirSync(dest).find((f) => f.endsWith('.tgz')),
+    );
     for (const [tool, args] of [
       ['publint', ['run', tarball, '--strict']],
       ['attw', [tarball, '--format', 'ascii', '--no-emoji', '--no-color']],

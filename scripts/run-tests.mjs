@@ -20,7 +20,9 @@ if (existsSync(results)) {
     readFileSync(results, 'utf8'),
   );
   if (numTotalTests === 0) code = 1;
-  console.log(`\ntests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`);
+  console.log(
+    `\ntests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`,
+  );
 } else {
   console.log('\ntests: 0 passed, 1 failed (vitest wrote no results)');
   code = code || 1;
