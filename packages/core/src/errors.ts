@@ -18,6 +18,8 @@ export const ErrorCodes = Object.freeze({
   MISUSE: 'LAMEDUCK_MISUSE',
   /** The instance was disposed and then used again. */
   DISPOSED: 'LAMEDUCK_DISPOSED',
+  /** `lameduck simulate` could not set up its run (a replica never became ready, HAProxy missing). */
+  SIMULATION_SETUP: 'LAMEDUCK_SIMULATION_SETUP',
 } as const);
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
