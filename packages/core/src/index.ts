@@ -1,3 +1,4 @@
+export { assertLameduck, listen, type ListenOptions } from './adapter-kit.js';
 export { computeBudget, checkBudget, type Budget } from './budget.js';
 export { DEFAULTS, ENV_VARS } from './defaults.js';
 export { ErrorCodes, LameduckError, type ErrorCode } from './errors.js';
