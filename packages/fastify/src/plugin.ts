@@ -1,0 +1,84 @@
+import {
+  createLameduck,
+  type Lameduck,
+  type LameduckOptions,
+  resolveOptions,
+  resolveProbePaths,
+} from '@lameduck/core';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { drainBeforeFastifyCloses } from './close-sequence.js';
+import { registerProbeRoutes } from './probe-routes.js';
+import type { LameduckFastifyOptions } from './types.js';
+
+/** Options Fastify's `register()` itself reads; they are not lameduck's. */
+const REGISTER_KEYS: ReadonlySet<string> = new Set(['prefix', 'logLevel', 'logSerializers']);
+
+function splitOptions(options: LameduckFastifyOptions) {
+  const { readinessPath, livenessPath, preStopPath, probeLogLevel, ...rest } = options;
+  const core: LameduckOptions = Object.fromEntries(
+    Object.entries(rest).filter(([key]) => !REGISTER_KEYS.has(key)),
+  );
+  return { core, paths: resolveProbePaths({ readinessPath, livenessPath, preStopPath }), probeLogLevel };
+}
+
+const lameduckFastify: FastifyPluginAsync<LameduckFastifyOptions> = async (fastify, options) => {
+  const { core, paths, probeLogLevel } = splitOptions(options);
+  // Validate the caller's options as given, before `exit` is wrapped below.
+  resolveOptions(core);
+  const exit = core.exit ?? ((code: number) => process.exit(code));
+  let closeStartedShutdown = false;
+  const lameduck: Lameduck = createLameduck({
+    logger: fastify.log,
+    ...core,
+    exit: (code) => {
+      // When `app.close()` started the sequence, its caller owns the process: the code after
+      // `await app.close()` runs, nothing exits under it. Force exits and the deadline still exit.
+      if (closeStartedShutdown && lameduck.state === 'stopped') return;
+      exit(code);
+    },
+  });
+  lameduck.once('stopped', () => {
+    if (closeStartedShutdown) queueMicrotask(() => lameduck.dispose());
+  });
+
+  lameduck.attach(fastify.server);
+  fastify.decorate('lameduck', lameduck);
+  registerProbeRoutes(fastify, lameduck, paths, probeLogLevel ?? 'warn');
+
+  // After the drain, the core's cleanup runs fastify.close(): Fastify's onClose hooks are the cleanup.
+  const { cleanupTimeoutMs } = lameduck.options;
+  lameduck.onShutdown('fastify.close', () => fastify.close(), {
+    timeoutMs: cleanupTimeoutMs > 0 ? cleanupTimeoutMs : undefined,
+  });
+  drainBeforeFastifyCloses(fastify, lameduck, () => {
+    closeStartedShutdown = true;
+  });
+  // Closed before it was ever ready: nothing was served, only the signal listeners go.
+  fastify.addHook('onClose', async () => {
+    if (lameduck.state === 'starting' || lameduck.state === 'serving') lameduck.dispose();
+  });
+  fastify.addHook('onListen', async () => warnOnSeveralAddresses(fastify));
+};
+
+/** `listen({ host: 'localhost' })` binds extra servers Fastify keeps to itself: they cannot drain. */
+function warnOnSeveralAddresses(fastify: FastifyInstance): void {
+  const addresses = fastify.addresses();
+  if (addresses.length <= 1) return;
+  fastify.log.warn(
+    { addresses },
+    `lameduck: the app listens on ${addresses.length} addresses; only the first one drains. Listen on one host, such as '0.0.0.0' (a pod) or '127.0.0.1'.`,
+  );
+}
+
+/**
+ * The lameduck plugin for Fastify 5: probe routes, readiness, and a shutdown that drains HTTP
+ * through Fastify's own close sequence before the app's `onClose` hooks run.
+ *
+ * @example
+ * const app = Fastify({ logger: true });
+ * await app.register(lameduck, { drainDelayMs: 5000 });
+ * app.addHook('onClose', () => pool.end());
+ * await app.listen({ port: 3000, host: '0.0.0.0' });
+ */
+export const lameduck = fp(lameduckFastify, { fastify: '5.x', name: '@lameduck/fastify' });

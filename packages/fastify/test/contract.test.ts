@@ -1,0 +1,4 @@
+import { runAdapterContract } from '@lameduck/contract';
+import { fastifyHarness } from './harness.js';
+
+runAdapterContract(fastifyHarness);

@@ -1,0 +1,46 @@
+import type { ContractHarness } from '@lameduck/contract';
+import type { LameduckOptions } from '@lameduck/core';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { type LameduckFastifyOptions, lameduck } from '../src/index.js';
+
+/** The contract's routes: `/` answers at once, `/slow?ms=N` after N ms. */
+export function addRoutes(app: FastifyInstance): void {
+  app.get('/', async () => 'ok');
+  app.get<{ Querystring: { ms?: string } }>('/slow', async (request) => {
+    await new Promise((resolve) => setTimeout(resolve, Number(request.query.ms ?? 100)));
+    return 'slow';
+  });
+}
+
+/** Builds an app with the plugin and the contract's routes; `setup` adds hooks before listen. */
+export async function startApp(
+  options: LameduckFastifyOptions,
+  fastifyOptions: FastifyServerOptions = {},
+  setup: (app: FastifyInstance) => void = () => {},
+): Promise<{ app: FastifyInstance; url: string }> {
+  const app = Fastify(fastifyOptions);
+  await app.register(lameduck, options);
+  addRoutes(app);
+  setup(app);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}` };
+}
+
+/** Tears down what a test left running: no drain for an app that was never shut down. */
+export async function closeApp(app: FastifyInstance): Promise<void> {
+  const { state } = app.lameduck;
+  if (state === 'starting' || state === 'serving') {
+    app.lameduck.dispose();
+    app.server.closeAllConnections();
+  }
+  await app.close().catch(() => undefined);
+}
+
+export const fastifyHarness: ContractHarness = {
+  name: 'fastify 5',
+  async start(options: LameduckOptions, probes) {
+    const { app, url } = await startApp({ ...options, ...probes });
+    return { url, lameduck: app.lameduck, close: () => closeApp(app) };
+  },
+};
