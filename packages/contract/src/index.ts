@@ -38,4 +38,12 @@ export interface ContractHarness {
   start(options: LameduckOptions, probes?: ContractProbePaths): Promise<ContractApp>;
 }
 
+export { type Answer, getOnNewConnection, KeepAliveClient, sleep, tryConnect } from './client.js';
 export { runAdapterContract } from './contract.js';
+export {
+  type Exit,
+  killServerProcesses,
+  type ServerProcess,
+  type StartOptions,
+  startServerProcess,
+} from './process.js';
