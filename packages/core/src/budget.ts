@@ -13,7 +13,8 @@ export interface Budget {
 
 export function computeBudget(options: ResolvedOptions): Budget {
   const availableMs = (options.gracePeriodSeconds - options.preStopSleepSeconds) * 1000;
-  const neededMs = options.drainDelayMs + options.drainTimeoutMs + options.cleanupTimeoutMs + options.marginMs;
+  const neededMs =
+    options.drainDelayMs + options.drainTimeoutMs + options.cleanupTimeoutMs + options.marginMs;
   // Half the margin stays between the forced exit and SIGKILL.
   const deadlineMs = Math.max(0, availableMs - options.marginMs / 2);
   return { availableMs, neededMs, deadlineMs };

@@ -9,7 +9,13 @@ export interface RegisteredHook {
 }
 
 /** Checks the arguments of `onShutdown()` / `addReadinessCheck()`. */
-export function checkHookArgs(kind: string, name: unknown, fn: unknown, timeoutMs: unknown, maxMs?: number): void {
+export function checkHookArgs(
+  kind: string,
+  name: unknown,
+  fn: unknown,
+  timeoutMs: unknown,
+  maxMs?: number,
+): void {
   if (typeof name !== 'string' || name.trim() === '') {
     throw new LameduckError(
       ErrorCodes.INVALID_HOOK,
@@ -79,7 +85,10 @@ export async function runHooks(
       }
     } catch (error) {
       const durationMs = clock.now() - started;
-      logger.error({ hook: hook.name, durationMs, err: errorText(error) }, `lameduck: hook ${hook.name} failed`);
+      logger.error(
+        { hook: hook.name, durationMs, err: errorText(error) },
+        `lameduck: hook ${hook.name} failed`,
+      );
       results.push({ name: hook.name, ok: false, durationMs, error: errorText(error) });
     }
   }

@@ -1,18 +1,18 @@
-export { assertLameduck, listen, type ListenOptions } from './adapter-kit.js';
-export { computeBudget, checkBudget, type Budget } from './budget.js';
+export { assertLameduck, type ListenOptions, listen } from './adapter-kit.js';
+export { type Budget, checkBudget, computeBudget } from './budget.js';
 export { DEFAULTS, ENV_VARS } from './defaults.js';
-export { ErrorCodes, LameduckError, type ErrorCode } from './errors.js';
+export { type ErrorCode, ErrorCodes, LameduckError } from './errors.js';
 export { createLameduck } from './lameduck.js';
 export { silentLogger } from './logger.js';
 export { isKubernetes, resolveOptions } from './options.js';
 export { createProbeRouter, type ProbeRouter } from './probe-router.js';
 export {
   matchProbe,
-  resolveProbePaths,
-  sendProbe,
   type ProbeKind,
   type ProbePaths,
   type ResolvedProbePaths,
+  resolveProbePaths,
+  sendProbe,
 } from './probes.js';
 export { summaryLine } from './summary.js';
 export type {

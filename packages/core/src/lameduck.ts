@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import * as tls from 'node:tls';
 import { type Budget, checkBudget } from './budget.js';
@@ -50,6 +50,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private shutdownBySignal = false;
   private drainDelayDone: Promise<void> | undefined;
   private deadlineTimer: unknown;
+  private deadlineExceeded = false;
   private exited = false;
   private disposed = false;
 
@@ -111,7 +112,11 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   onShutdown(name: string, hook: () => unknown, options: HookOptions = {}): () => void {
     this.assertUsable('onShutdown');
     checkHookArgs('onShutdown', name, hook, options.timeoutMs, this.options.cleanupTimeoutMs);
-    const entry: RegisteredHook = { name, fn: hook, timeoutMs: options.timeoutMs ?? this.options.hookTimeoutMs };
+    const entry: RegisteredHook = {
+      name,
+      fn: hook,
+      timeoutMs: options.timeoutMs ?? this.options.hookTimeoutMs,
+    };
     this.hooks.push(entry);
     return () => removeItem(this.hooks, entry);
   }
@@ -216,8 +221,8 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     if (this.options.failReadiness === 'after-drain-delay') this.readinessFailing = true;
     phaseDone('draining');
 
-    // closing: stop accepting, close idle sockets, wait for in-flight work.
-    this.readinessFailing = true;
+    // closing: stop accepting, close idle sockets, wait for in-flight work. With
+    // failReadiness 'never' readiness keeps answering from its checks until exit.
     this.setState('closing');
     const serversClosed = [...this.servers.keys()].map(closeListener);
     this.connections.startClosing();
@@ -238,10 +243,16 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
 
     // cleanup: user hooks, last registered first.
     this.setState('cleanup');
-    const hooks: HookResult[] = await runHooks(this.hooks, this.options.cleanupTimeoutMs, this.clock, this.logger);
+    const hooks: HookResult[] = await runHooks(
+      this.hooks,
+      this.options.cleanupTimeoutMs,
+      this.clock,
+      this.logger,
+    );
     phaseDone('cleanup');
 
-    const clean = this.connections.socketsDestroyed === 0 && hooks.every((hook) => hook.ok);
+    const clean =
+      this.connections.socketsDestroyed === 0 && hooks.every((hook) => hook.ok) && !this.deadlineExceeded;
     const result: ShutdownResult = {
       reason,
       exitCode: clean ? 0 : 1,
@@ -251,7 +262,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       socketsClosed: this.connections.socketsClosed,
       socketsDestroyed: this.connections.socketsDestroyed,
       hooks,
-      deadlineExceeded: false,
+      deadlineExceeded: this.deadlineExceeded,
     };
     this.clock.clearTimeout(deadline);
     this.setState('stopped');
@@ -262,6 +273,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   }
 
   private onDeadline(): void {
+    this.deadlineExceeded = true;
     this.logger.error(
       { state: this.currentState, deadlineMs: this.budget.deadlineMs },
       `lameduck: the shutdown did not finish within ${this.budget.deadlineMs} ms (grace period minus preStop sleep and half the margin); exiting now, before SIGKILL`,

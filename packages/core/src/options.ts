@@ -111,7 +111,10 @@ function pickSignals(value: LameduckOptions['signals']): readonly NodeJS.Signals
   return Object.freeze([...new Set(value)]);
 }
 
-function pickBoolean(options: LameduckOptions, key: 'exitOnStopped' | 'readyOnListening' | 'summary'): boolean {
+function pickBoolean(
+  options: LameduckOptions,
+  key: 'exitOnStopped' | 'readyOnListening' | 'summary',
+): boolean {
   const value = options[key];
   if (value === undefined) return DEFAULTS[key];
   if (typeof value !== 'boolean') throw invalid(key, 'a boolean', value);
@@ -140,7 +143,11 @@ function checkFunctions(options: LameduckOptions): void {
   const clock = options.clock as unknown;
   if (clock !== undefined) {
     const c = clock as Record<string, unknown> | null;
-    if (typeof c?.now !== 'function' || typeof c?.setTimeout !== 'function' || typeof c?.clearTimeout !== 'function') {
+    if (
+      typeof c?.now !== 'function' ||
+      typeof c?.setTimeout !== 'function' ||
+      typeof c?.clearTimeout !== 'function'
+    ) {
       throw invalid('clock', 'an object with now(), setTimeout() and clearTimeout()', clock);
     }
   }
@@ -174,7 +181,12 @@ export function resolveOptions(options: LameduckOptions = {}): ResolvedOptions {
   const env = options.env ?? process.env;
   const delayDefault = isKubernetes(env) ? DEFAULTS.drainDelayMsInKubernetes : DEFAULTS.drainDelayMsElsewhere;
   const forceExitCode = options.forceExitCode ?? DEFAULTS.forceExitCode;
-  if (typeof forceExitCode !== 'number' || !Number.isInteger(forceExitCode) || forceExitCode < 1 || forceExitCode > 255) {
+  if (
+    typeof forceExitCode !== 'number' ||
+    !Number.isInteger(forceExitCode) ||
+    forceExitCode < 1 ||
+    forceExitCode > 255
+  ) {
     throw invalid('forceExitCode', 'a whole number from 1 to 255', forceExitCode);
   }
   return Object.freeze({

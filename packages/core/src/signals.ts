@@ -6,9 +6,10 @@ export function listenForSignals(
   signals: readonly NodeJS.Signals[],
   onSignal: (signal: NodeJS.Signals) => void,
 ): () => void {
-  const listener = (signal: NodeJS.Signals) => onSignal(signal);
-  for (const signal of signals) source.on(signal, listener);
+  // One listener per signal that knows its own name: an emitter need not pass it along.
+  const listeners = signals.map((signal) => [signal, () => onSignal(signal)] as const);
+  for (const [signal, listener] of listeners) source.on(signal, listener);
   return () => {
-    for (const signal of signals) source.removeListener(signal, listener);
+    for (const [signal, listener] of listeners) source.removeListener(signal, listener);
   };
 }

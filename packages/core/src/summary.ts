@@ -3,7 +3,9 @@ import type { ShutdownResult } from './types.js';
 /** The one-line human summary printed at the end of the sequence. */
 export function summaryLine(result: ShutdownResult): string {
   const hooksOk = result.hooks.filter((hook) => hook.ok).length;
-  const hookTimes = result.hooks.map((hook) => `${hook.name} ${hook.ok ? 'ok' : 'FAILED'} ${hook.durationMs} ms`);
+  const hookTimes = result.hooks.map(
+    (hook) => `${hook.name} ${hook.ok ? 'ok' : 'FAILED'} ${hook.durationMs} ms`,
+  );
   return [
     `lameduck: stopped (${result.reason}) in ${result.totalMs} ms`,
     `draining ${result.phases.draining} ms, closing ${result.phases.closing} ms, cleanup ${result.phases.cleanup} ms`,

@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as https from 'node:https';
 
 /** The phases of the shutdown sequence, in order. */

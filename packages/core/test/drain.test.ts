@@ -1,0 +1,287 @@
+import { once } from 'node:events';
+import type * as http from 'node:http';
+import * as net from 'node:net';
+import { Client, errors } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Lameduck, State } from '../src/index.js';
+import {
+  closeServer,
+  createTestLameduck,
+  delay,
+  gate,
+  type Handler,
+  listen,
+  nextState,
+  originOf,
+  portOf,
+} from './support/harness.js';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function server(handler: Handler, options?: http.ServerOptions): Promise<http.Server> {
+  const s = await listen(handler, options);
+  cleanups.push(() => closeServer(s));
+  return s;
+}
+
+/** A keep-alive undici client to one origin, one connection, no retries. */
+function client(origin: string): Client {
+  const c = new Client(origin, { pipelining: 1, keepAliveTimeout: 30_000 });
+  cleanups.push(() => c.destroy().catch(() => {}));
+  return c;
+}
+
+/** Resolves with the instance's state at the moment the client's connection closed. */
+function stateAtDisconnect(c: Client, lameduck: Lameduck): Promise<State> {
+  return new Promise((resolve) => c.once('disconnect', () => resolve(lameduck.state)));
+}
+
+/** Resolves with the state at the moment the server-side socket of the next connection closed. */
+function stateAtServerSocketClose(s: http.Server, lameduck: Lameduck): Promise<State> {
+  return new Promise((resolve) => {
+    s.once('connection', (socket: net.Socket) => socket.once('close', () => resolve(lameduck.state)));
+  });
+}
+
+function connectRaw(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+describe('drain over real sockets (node:http + undici keep-alive)', () => {
+  it('an in-flight request whose headers are unsent at drain start finishes with Connection: close', async () => {
+    const release = gate();
+    const arrived = gate();
+    const s = await server(async (_req, res) => {
+      arrived.open();
+      await release.promise;
+      res.end('done');
+    });
+    const { lameduck, exits } = createTestLameduck({ drainDelayMs: 600, drainTimeoutMs: 2000 });
+    lameduck.attach(s);
+    const c = client(originOf(s));
+    const disconnected = stateAtDisconnect(c, lameduck);
+    const pending = c.request({ path: '/', method: 'GET' });
+    await arrived.promise;
+    const result = lameduck.shutdown('test');
+    expect(lameduck.state).toBe('draining');
+    release.open();
+    const response = await pending;
+    expect(response.statusCode).toBe(200);
+    expect(response.headers.connection).toBe('close');
+    expect(await response.body.text()).toBe('done');
+    // The socket closed right after that response, while the drain delay was still running.
+    expect(await disconnected).toBe('draining');
+    const summary = await result;
+    expect(summary.exitCode).toBe(0);
+    expect(summary.socketsDestroyed).toBe(0);
+    expect(exits).toEqual([0]);
+  });
+
+  it('a response whose headers already went out with keep-alive still has its socket closed right after it', async () => {
+    const release = gate();
+    const s = await server(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first ');
+      await release.promise;
+      res.end('last');
+    });
+    s.keepAliveTimeout = 30_000;
+    const { lameduck } = createTestLameduck({ drainDelayMs: 800, drainTimeoutMs: 2000 });
+    lameduck.attach(s);
+    const serverSideClosed = stateAtServerSocketClose(s, lameduck);
+    const c = client(originOf(s));
+    const clientSideClosed = stateAtDisconnect(c, lameduck);
+    const response = await c.request({ path: '/', method: 'GET' });
+    expect(response.headers.connection).toBe('keep-alive');
+    const result = lameduck.shutdown('test');
+    release.open();
+    expect(await response.body.text()).toBe('first last');
+    expect(await serverSideClosed).toBe('draining');
+    expect(await clientSideClosed).toBe('draining');
+    expect((await result).exitCode).toBe(0);
+  });
+
+  it('a request on an existing keep-alive connection during the delay is served with Connection: close', async () => {
+    let connections = 0;
+    const s = await server((_req, res) => res.end('ok'));
+    s.on('connection', () => {
+      connections += 1;
+    });
+    const { lameduck } = createTestLameduck({ drainDelayMs: 600, drainTimeoutMs: 1000 });
+    lameduck.attach(s);
+    const c = client(originOf(s));
+    const before = await c.request({ path: '/', method: 'GET' });
+    expect(before.headers.connection).toBe('keep-alive');
+    await before.body.text();
+    const result = lameduck.shutdown('test');
+    const during = await c.request({ path: '/', method: 'GET' });
+    expect(during.statusCode).toBe(200);
+    expect(during.headers.connection).toBe('close');
+    await during.body.text();
+    // The client had to open a second connection for the next request.
+    const again = await c.request({ path: '/', method: 'GET' });
+    expect(again.statusCode).toBe(200);
+    await again.body.text();
+    expect(connections).toBe(2);
+    expect(lameduck.state).toBe('draining');
+    const summary = await result;
+    expect(summary.requestsDuringDrain).toBe(2);
+    expect(summary.exitCode).toBe(0);
+  });
+
+  it('new connections during the drain delay are accepted and served normally', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    const { lameduck } = createTestLameduck({ drainDelayMs: 700, drainTimeoutMs: 1000 });
+    lameduck.attach(s);
+    const result = lameduck.shutdown('test');
+    await delay(100);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const c = client(originOf(s));
+      const response = await c.request({ path: '/', method: 'GET' });
+      statuses.push(response.statusCode);
+      expect(response.headers.connection).toBe('close');
+      await response.body.text();
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    expect(lameduck.state).toBe('draining');
+    expect(s.listening).toBe(true);
+    expect((await result).requestsDuringDrain).toBe(5);
+  });
+
+  it('once the listener closes after the delay, connections are refused (ECONNREFUSED), not reset', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    const port = portOf(s);
+    const startedAt = Date.now();
+    const { lameduck } = createTestLameduck({ drainDelayMs: 300, drainTimeoutMs: 1000 });
+    lameduck.attach(s);
+    const closing = nextState(lameduck, 'closing');
+    const result = lameduck.shutdown('test');
+    expect(await connectRaw(port)).toBe('connected');
+    await closing;
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
+    expect(await connectRaw(port)).toBe('ECONNREFUSED');
+    const c = client(`http://127.0.0.1:${port}`);
+    const error = await c.request({ path: '/', method: 'GET' }).catch((e: NodeJS.ErrnoException) => e);
+    expect((error as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    await result;
+    expect(await connectRaw(port)).toBe('ECONNREFUSED');
+  });
+
+  it('idle keep-alive sockets stay open during the delay and close when the listener closes', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    s.keepAliveTimeout = 30_000;
+    const { lameduck } = createTestLameduck({ drainDelayMs: 400, drainTimeoutMs: 1000 });
+    lameduck.attach(s);
+    const clients = [client(originOf(s)), client(originOf(s)), client(originOf(s))];
+    for (const c of clients) await (await c.request({ path: '/', method: 'GET' })).body.text();
+    const states = clients.map((c) => stateAtDisconnect(c, lameduck));
+    const summary = await lameduck.shutdown('test');
+    expect(await Promise.all(states)).toEqual(['closing', 'closing', 'closing']);
+    expect(summary.socketsClosed).toBe(3);
+    expect(summary.socketsDestroyed).toBe(0);
+    // Idle sockets do not hold the drain: closing took far less than keepAliveTimeout.
+    expect(summary.phases.closing).toBeLessThan(1000);
+    expect(summary.exitCode).toBe(0);
+  });
+
+  it('a keep-alive socket that becomes idle after the listener closed closes at once, not after keepAliveTimeout', async () => {
+    const release = gate();
+    const s = await server(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('head ');
+      await release.promise;
+      res.end('tail');
+    });
+    s.keepAliveTimeout = 20_000;
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 5000 });
+    lameduck.attach(s);
+    const c = client(originOf(s));
+    const serverSideClosed = stateAtServerSocketClose(s, lameduck);
+    const response = await c.request({ path: '/', method: 'GET' });
+    expect(response.headers.connection).toBe('keep-alive');
+    const closing = nextState(lameduck, 'closing');
+    const result = lameduck.shutdown('test');
+    await closing;
+    await delay(200);
+    expect(lameduck.state).toBe('closing');
+    const releasedAt = Date.now();
+    release.open();
+    expect(await response.body.text()).toBe('head tail');
+    expect(await serverSideClosed).toBe('closing');
+    const summary = await result;
+    expect(Date.now() - releasedAt).toBeLessThan(2000);
+    expect(summary.phases.closing).toBeGreaterThanOrEqual(190);
+    expect(summary.socketsDestroyed).toBe(0);
+    expect(summary.exitCode).toBe(0);
+  });
+
+  it('the drain timeout destroys a hung request and counts it; the exit code is 1', async () => {
+    const s = await server(() => {
+      // never answers
+    });
+    const { lameduck, exits } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 300 });
+    lameduck.attach(s);
+    const c = client(originOf(s));
+    const arrived = once(s, 'request');
+    const pending = c.request({ path: '/hang', method: 'GET' }).catch((e: Error) => e);
+    await arrived;
+    const summary = await lameduck.shutdown('test');
+    expect(summary.socketsDestroyed).toBe(1);
+    expect(summary.phases.closing).toBeGreaterThanOrEqual(290);
+    expect(summary.exitCode).toBe(1);
+    expect(exits).toEqual([1]);
+    const error = await pending;
+    expect(error).toBeInstanceOf(errors.SocketError);
+    expect(s.listening).toBe(false);
+  });
+
+  it('drains several servers: in-flight work on each finishes, then both refuse connections', async () => {
+    const release = gate();
+    const handler: Handler = async (_req, res) => {
+      await release.promise;
+      res.end('ok');
+    };
+    const a = await server(handler);
+    const b = await server(handler);
+    const { lameduck } = createTestLameduck({ drainDelayMs: 200, drainTimeoutMs: 2000 });
+    lameduck.attach(a);
+    lameduck.attach(b);
+    const ports = [portOf(a), portOf(b)];
+    const requests = [a, b].map((s) => client(originOf(s)).request({ path: '/', method: 'GET' }));
+    await delay(50);
+    const result = lameduck.shutdown('test');
+    await nextState(lameduck, 'closing');
+    for (const port of ports) expect(await connectRaw(port)).toBe('ECONNREFUSED');
+    release.open();
+    for (const response of await Promise.all(requests)) {
+      expect(response.statusCode).toBe(200);
+      expect(response.headers.connection).toBe('close');
+      await response.body.text();
+    }
+    const summary = await result;
+    expect(summary.exitCode).toBe(0);
+    expect(summary.socketsDestroyed).toBe(0);
+  });
+
+  it('business routes never answer 503 because of shutdown', async () => {
+    const s = await server((_req, res) => res.end('business'));
+    const { lameduck } = createTestLameduck({ drainDelayMs: 300, drainTimeoutMs: 1000 });
+    lameduck.attach(s);
+    const result = lameduck.shutdown('test');
+    const response = await client(originOf(s)).request({ path: '/orders', method: 'GET' });
+    expect(response.statusCode).toBe(200);
+    expect(await response.body.text()).toBe('business');
+    await result;
+  });
+});
