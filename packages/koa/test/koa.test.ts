@@ -1,0 +1,152 @@
+import { createRequire } from 'node:module';
+import { KeepAliveClient, sleep } from '@lameduck/contract';
+import type { Lameduck, LameduckOptions, Logger } from '@lameduck/core';
+import Koa from 'koa';
+import Koa2 from 'koa2';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLameduck, ErrorCodes, LameduckError, lameduckMiddleware, listen } from '../src/index.js';
+import { addRoutes, closeServer } from './harness.js';
+
+const require = createRequire(import.meta.url);
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function newLameduck(options: LameduckOptions = {}): Lameduck {
+  const lameduck = createLameduck({ signals: false, exit: () => {}, env: {}, summary: false, ...options });
+  cleanups.push(async () => lameduck.dispose());
+  return lameduck;
+}
+
+async function serve(app: Koa, lameduck: Lameduck): Promise<KeepAliveClient> {
+  const server = await listen(app, lameduck, { port: 0, host: '127.0.0.1' });
+  const client = new KeepAliveClient(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+  cleanups.push(async () => {
+    await client.close();
+    await closeServer(server);
+  });
+  return client;
+}
+
+function expectLameduckError(fn: () => unknown, code: string): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(LameduckError);
+  expect((thrown as LameduckError).code).toBe(code);
+}
+
+describe('the koa test matrix', () => {
+  it('runs koa 3 as `koa` and koa 2 as `koa2`', () => {
+    expect(require('koa/package.json').version).toMatch(/^3\./);
+    expect(require('koa2/package.json').version).toMatch(/^2\./);
+  });
+});
+
+describe.each([
+  ['koa 3', () => new Koa()],
+  ['koa 2', () => new Koa2()],
+])('%s', (_name, newApp) => {
+  it('answers the probes before user middleware, which never sees them, and never emits an error for them', async () => {
+    const lameduck = newLameduck({ drainDelayMs: 2000 });
+    const app = newApp();
+    app.silent = true;
+    const seenByUserMiddleware: string[] = [];
+    const errors: string[] = [];
+    app.on('error', (_error, ctx) => errors.push(ctx?.path));
+    app.use(lameduckMiddleware(lameduck));
+    app.use(async (ctx, next) => {
+      seenByUserMiddleware.push(ctx.path);
+      // An auth layer that rejects everything without a token, and throws on one path.
+      if (ctx.path === '/boom') throw new Error('boom');
+      if (ctx.get('authorization') === '') ctx.throw(401);
+      await next();
+    });
+    const client = await serve(app, lameduck);
+
+    const ready = await client.get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body)).toMatchObject({ status: 'ok' });
+    expect((await client.get('/livez')).status).toBe(200);
+    expect((await client.get('/')).status).toBe(401);
+    expect((await client.get('/boom')).status).toBe(500);
+    void lameduck.shutdown('test');
+    expect((await client.get('/readyz')).status).toBe(503);
+    expect((await client.get('/livez', 'HEAD')).status).toBe(200);
+    expect(seenByUserMiddleware).toEqual(['/', '/boom']);
+    // Koa emits 'error' for the 401 and the 500; never for a probe.
+    expect(errors).toEqual(['/', '/boom']);
+  });
+
+  it('middleware used but no server attached: warns with MISUSE and still drains what it tracks', async () => {
+    const warnings: object[] = [];
+    const logger: Logger = { debug() {}, info() {}, error() {}, warn: (obj) => warnings.push(obj) };
+    const exit = vi.fn();
+    const lameduck = newLameduck({ logger, exit, drainDelayMs: 200 });
+    const app = newApp();
+    app.use(lameduckMiddleware(lameduck));
+    addRoutes(app);
+    const hook = vi.fn();
+    lameduck.onShutdown('database', hook);
+    // app.listen() without lameduck.attach(server): the mistake under test.
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const client = new KeepAliveClient(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+    cleanups.push(async () => {
+      await client.close();
+      await closeServer(server);
+    });
+    lameduck.ready();
+    expect((await client.get('/')).status).toBe(200);
+
+    const inFlight = client.get('/slow?ms=800');
+    await sleep(250);
+    const result = await lameduck.shutdown('test');
+    expect(warnings.map((obj) => (obj as { code?: string }).code)).toContain(ErrorCodes.MISUSE);
+    expect(await inFlight).toMatchObject({ status: 200, connection: 'close' });
+    expect(result).toMatchObject({ exitCode: 0, socketsDestroyed: 0 });
+    expect(hook).toHaveBeenCalledTimes(1);
+    expect(exit).toHaveBeenCalledWith(0);
+  });
+});
+
+describe('wrong use fails at start-up with a coded LameduckError', () => {
+  it('lameduckMiddleware() without the instance, or with something else', () => {
+    // @ts-expect-error: the mistake under test
+    expectLameduckError(() => lameduckMiddleware(), ErrorCodes.MISUSE);
+    expectLameduckError(() => lameduckMiddleware({} as Lameduck), ErrorCodes.MISUSE);
+    // app.use(lameduckMiddleware) without calling it: koa would call it with (ctx, next).
+    expectLameduckError(
+      () => (lameduckMiddleware as unknown as (...args: unknown[]) => unknown)({ path: '/' }, async () => {}),
+      ErrorCodes.MISUSE,
+    );
+  });
+
+  it('a probe path that is not a path', () => {
+    const lameduck = newLameduck();
+    expectLameduckError(
+      () => lameduckMiddleware(lameduck, { livenessPath: 'livez' }),
+      ErrorCodes.INVALID_OPTION,
+    );
+  });
+
+  it('listen() without a usable port, and a port in use rejects with node’s error', async () => {
+    const lameduck = newLameduck();
+    const app = new Koa();
+    // @ts-expect-error: the mistake under test
+    expectLameduckError(() => listen(app, lameduck, {}), ErrorCodes.INVALID_OPTION);
+    expectLameduckError(() => listen(app, lameduck, { port: 70_000 }), ErrorCodes.INVALID_OPTION);
+    expectLameduckError(() => listen(app, {} as Lameduck, { port: 0 }), ErrorCodes.MISUSE);
+
+    const first = await listen(app, lameduck, { port: 0, host: '127.0.0.1' });
+    cleanups.push(() => closeServer(first));
+    const port = (first.address() as { port: number }).port;
+    await expect(listen(app, newLameduck(), { port, host: '127.0.0.1' })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
+  });
+});
