@@ -17,7 +17,7 @@ const REGISTER_KEYS: ReadonlySet<string> = new Set(['prefix', 'logLevel', 'logSe
 function splitOptions(options: LameduckFastifyOptions) {
   const { readinessPath, livenessPath, preStopPath, probeLogLevel, ...rest } = options;
   const core: LameduckOptions = Object.fromEntries(
-    Object.entries(rest).filter(([key]) => !REGISTER_KEYS.has(key)),
+    Object.entries(rest).filter(([key, value]) => !REGISTER_KEYS.has(key) && value !== undefined),
   );
   return { core, paths: resolveProbePaths({ readinessPath, livenessPath, preStopPath }), probeLogLevel };
 }
