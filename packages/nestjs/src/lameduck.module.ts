@@ -32,11 +32,13 @@ import { LameduckService } from './lameduck.service.js';
 export class LameduckModule extends ConfigurableModuleClass {
   /** Options are optional: `LAMEDUCK_*` environment variables and the defaults fill the rest. */
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    // biome-ignore lint/complexity/noThisInStatic: `super` keeps `this` = LameduckModule, the builder's `module`.
     return super.forRoot(options);
   }
 
   /** Options from other providers: `{ imports, inject, useFactory | useClass | useExisting }`. */
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    // biome-ignore lint/complexity/noThisInStatic: `super` keeps `this` = LameduckModule, the builder's `module`.
     return super.forRootAsync(options);
   }
 }

@@ -64,7 +64,11 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     this.teardown = new NestTeardown(this.lameduck);
     // Registered first, so it runs last: the app's own lameduck hooks, then Nest's teardown.
     const cleanupMs = this.lameduck.options.cleanupTimeoutMs;
-    this.lameduck.onShutdown(NEST_TEARDOWN_HOOK, this.teardown.hook, cleanupMs > 0 ? { timeoutMs: cleanupMs } : {});
+    this.lameduck.onShutdown(
+      NEST_TEARDOWN_HOOK,
+      this.teardown.hook,
+      cleanupMs > 0 ? { timeoutMs: cleanupMs } : {},
+    );
     // The adapter arrives before Nest registers any route or middleware (also in @nestjs/testing).
     const subscription = adapterHost.init$.subscribe(() => this.setUp(adapterHost.httpAdapter));
     this.unsubscribe = () => subscription.unsubscribe();
@@ -77,7 +81,10 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
    */
   bindApplication(app: INestApplication): this {
     const adapter = this.adapterHost.httpAdapter;
-    if (typeof app?.getHttpAdapter !== 'function' || (adapter !== undefined && app.getHttpAdapter() !== adapter)) {
+    if (
+      typeof app?.getHttpAdapter !== 'function' ||
+      (adapter !== undefined && app.getHttpAdapter() !== adapter)
+    ) {
       throw new LameduckError(
         ErrorCodes.MISUSE,
         `@lameduck/nestjs: bindApplication(app) expects the INestApplication this LameduckService belongs to (what NestFactory.create() returned), instead got ${app === null ? 'null' : typeof app === 'object' ? 'another object' : typeof app}.`,

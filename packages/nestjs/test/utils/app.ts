@@ -110,7 +110,10 @@ export function createAppModule(setup: AppSetup, log: EventLog): DynamicModule {
 }
 
 /** Builds the app (no listen yet). */
-export async function createApp(platform: Platform, setup: AppSetup = {}): Promise<{ app: INestApplication; log: EventLog }> {
+export async function createApp(
+  platform: Platform,
+  setup: AppSetup = {},
+): Promise<{ app: INestApplication; log: EventLog }> {
   const log = new EventLog();
   const app = await NestFactory.create(createAppModule(setup, log), platform.createAdapter(), {
     logger: false,

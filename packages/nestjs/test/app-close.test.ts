@@ -1,0 +1,67 @@
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Pool } from 'undici';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BusinessController, EVENT_LOG, EventLog, FakePool, startApp } from './utils/app.js';
+import { platforms, urlOf } from './utils/platforms.js';
+
+const SLOW_MS = 500;
+const IN_FLIGHT = 8;
+
+async function inFlight(url: string): Promise<{ pool: Pool; results: Promise<Array<number | string>> }> {
+  const pool = new Pool(url, { connections: IN_FLIGHT });
+  const results = Promise.all(
+    Array.from({ length: IN_FLIGHT }, () =>
+      pool.request({ path: `/slow?ms=${SLOW_MS}`, method: 'GET' }).then(
+        async (res) => {
+          await res.body.dump();
+          return res.statusCode;
+        },
+        (error: Error & { code?: string }) => error.code ?? error.message,
+      ),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return { pool, results };
+}
+
+describe.each(platforms)('app.close() on $name', (platform) => {
+  let pool: Pool | undefined;
+  afterEach(async () => {
+    await pool?.destroy();
+    pool = undefined;
+  });
+
+  it('drains HTTP before onModuleDestroy and leaves the process running', async () => {
+    const exit = vi.fn();
+    const { app, url, service, log } = await startApp(platform, { lameduck: { signals: false, exit } });
+    const load = await inFlight(url);
+    pool = load.pool;
+    await app.close();
+    expect(await load.results).toEqual(Array(IN_FLIGHT).fill(200));
+    expect(log.events.lastIndexOf('request:done')).toBeLessThan(log.events.indexOf('pool:onModuleDestroy'));
+    const result = await service.lameduck.shutdown();
+    expect(result).toMatchObject({ reason: 'app.close()', exitCode: 0 });
+    // app.close() started it: whoever called app.close() decides how the process ends.
+    expect(exit).not.toHaveBeenCalled();
+    expect(app.getHttpServer().listening).toBe(false);
+  });
+
+  it('control: without lameduck, app.close() destroys the pool under in-flight requests', async () => {
+    const log = new EventLog();
+    @Module({
+      controllers: [BusinessController],
+      providers: [FakePool, { provide: EVENT_LOG, useValue: log }],
+    })
+    class PlainModule {}
+    const app = await NestFactory.create(PlainModule, platform.createAdapter(), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    const load = await inFlight(await urlOf(app));
+    pool = load.pool;
+    const closing = app.close();
+    const results = await load.results;
+    expect(results.filter((r) => r === 200).length).toBeLessThan(IN_FLIGHT);
+    await pool.destroy();
+    await closing;
+  });
+});
