@@ -1,0 +1,21 @@
+// Run as `node server.js` (never through npm or a shell, so that SIGTERM reaches node).
+// Lameduck reads its settings from LAMEDUCK_* environment variables (see README.md).
+import { createLameduck, listen } from '@lameduck/express';
+import { buildApp } from './app.js';
+import { createPool } from './db.js';
+
+const lameduck = createLameduck();
+const pool = createPool();
+lameduck.onShutdown('database pool', () => pool.end());
+
+const app = buildApp(lameduck);
+const server = await listen(app, lameduck, {
+  port: Number(process.env.PORT || 3000),
+  host: process.env.HOST || '0.0.0.0',
+});
+// Keep idle keep-alive sockets open longer than proxies and load balancers do (60 s), and
+// headersTimeout above keepAliveTimeout, or the proxy reuses a socket node just closed.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
+
+process.stdout.write(`${JSON.stringify({ msg: 'listening', port: server.address().port })}\n`);

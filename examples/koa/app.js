@@ -1,0 +1,40 @@
+import { lameduckMiddleware } from '@lameduck/koa';
+import Koa from 'koa';
+
+/** `/slow` waits at most this long. Only requests up to LAMEDUCK_DRAIN_TIMEOUT_MS are promised to finish in a drain. */
+export const SLOW_MAX_MS = 60_000;
+
+/**
+ * Builds the app without listening, so tests can import it.
+ * `GET /` answers at once; `GET /slow?ms=N` answers after N ms; `/readyz` and `/livez` are the probes.
+ */
+export function buildApp(lameduck) {
+  const app = new Koa();
+  // First, before any other middleware: probes are answered here and never reach the rest.
+  app.use(lameduckMiddleware(lameduck));
+
+  app.use(async (ctx, next) => {
+    if (ctx.method !== 'GET') return next();
+    if (ctx.path === '/') {
+      ctx.body = { hello: 'world', pid: process.pid };
+      return;
+    }
+    if (ctx.path === '/slow') {
+      const ms = Number(ctx.query.ms ?? 100);
+      if (!Number.isInteger(ms) || ms < 0) {
+        ctx.status = 400;
+        ctx.body = {
+          error: `ms must be a whole number of milliseconds, got ${JSON.stringify(ctx.query.ms)}`,
+        };
+        return;
+      }
+      const waitedMs = Math.min(ms, SLOW_MAX_MS);
+      await new Promise((resolve) => setTimeout(resolve, waitedMs));
+      ctx.body = { waitedMs };
+      return;
+    }
+    return next();
+  });
+
+  return app;
+}
