@@ -4,6 +4,12 @@ import type { Socket } from 'node:net';
 interface SocketEntry {
   /** Requests on this socket whose response has not closed yet. */
   inFlight: number;
+  /**
+   * Whether an attached server announced this socket. Such a server closes its idle sockets
+   * itself when the listener closes (`closeIdleConnections()`), and only it can tell a socket
+   * with no request from one whose request headers are still arriving.
+   */
+  fromServer: boolean;
 }
 
 /**
@@ -41,7 +47,7 @@ export class ConnectionTracker {
 
   /** Registers a socket from the server's `connection` / `secureConnection` event. */
   trackSocket = (socket: Socket): void => {
-    this.entryFor(socket);
+    this.entryFor(socket).fromServer = true;
   };
 
   /** Registers one request; safe to call twice for the same response. */
@@ -71,13 +77,15 @@ export class ConnectionTracker {
     for (const res of this.inFlight) this.markConnectionClose(res.req, res);
   }
 
-  /** Listener closed: idle sockets close now, busy ones after their last response. */
+  /**
+   * Listener closed: idle sockets close now, busy ones after their last response. Sockets of
+   * attached servers are left to the server's `closeIdleConnections()`, which spares a socket
+   * whose request is still arriving; the others are closed here when no request is in flight.
+   */
   startClosing(): void {
     this.startDraining();
     this.closing = true;
-    for (const [socket, entry] of this.sockets) {
-      if (entry.inFlight === 0) socket.destroy();
-    }
+    for (const socket of this.sockets.keys()) this.closeIfIdle(socket);
   }
 
   /** Resolves when every tracked socket has closed. */
@@ -105,7 +113,7 @@ export class ConnectionTracker {
   private entryFor(socket: Socket): SocketEntry {
     let entry = this.sockets.get(socket);
     if (entry === undefined) {
-      entry = { inFlight: 0 };
+      entry = { inFlight: 0, fromServer: false };
       this.sockets.set(socket, entry);
       socket.once('close', () => {
         if (!this.sockets.delete(socket)) return;
@@ -118,7 +126,8 @@ export class ConnectionTracker {
   }
 
   private closeIfIdle(socket: Socket): void {
-    if (this.sockets.get(socket)?.inFlight === 0) socket.destroy();
+    const entry = this.sockets.get(socket);
+    if (entry !== undefined && entry.inFlight === 0 && !entry.fromServer) socket.destroy();
   }
 
   private closeAfterResponse(socket: Socket): void {

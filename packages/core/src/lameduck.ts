@@ -324,10 +324,15 @@ function removeItem<T>(list: T[], item: T): void {
   if (index !== -1) list.splice(index, 1);
 }
 
-/** Stops accepting; resolves when node reports the server closed (all its connections ended). */
+/**
+ * Stops accepting and closes the server's idle sockets (node's `close()` does both); resolves
+ * when node reports the server closed. A server closed by someone else still gets its idle
+ * sockets closed.
+ */
 function closeListener(server: DrainableServer): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) {
+      server.closeIdleConnections();
       resolve();
       return;
     }

@@ -55,7 +55,7 @@ function fromEnv(
     const unit = key.endsWith('Seconds') ? 'seconds' : 'milliseconds';
     throw new LameduckError(
       ErrorCodes.INVALID_ENV,
-      `lameduck: environment variable ${variable} expects a whole number of ${unit} (for example ${variable}=${integer ? 30 : 5000}), instead got ${JSON.stringify(raw)}.`,
+      `lameduck: environment variable ${variable} expects ${integer ? 'a whole number' : 'a number'} of ${unit} (for example ${variable}=${integer ? 30 : 5000}), instead got ${JSON.stringify(raw)}.`,
     );
   }
   return Number(raw.trim());

@@ -226,6 +226,34 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     expect(summary.exitCode).toBe(0);
   });
 
+  it('a request whose headers were still arriving when the listener closed is served, not cut off', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 2000 });
+    lameduck.attach(s);
+    const socket = net.connect(portOf(s), '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      received += chunk;
+    });
+    const closed = once(socket, 'close');
+    await once(socket, 'connect');
+    socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    await delay(50);
+    const closing = nextState(lameduck, 'closing');
+    const result = lameduck.shutdown('test');
+    await closing;
+    await delay(100);
+    socket.write('\r\n');
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received.toLowerCase()).toContain('connection: close');
+    expect(received.endsWith('\r\n\r\nok')).toBe(true);
+    const summary = await result;
+    expect(summary.exitCode).toBe(0);
+    expect(summary.requestsDuringDrain).toBe(1);
+  });
+
   it('the drain timeout destroys a hung request and counts it; the exit code is 1', async () => {
     const s = await server(() => {
       // never answers
@@ -272,6 +300,32 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     const summary = await result;
     expect(summary.exitCode).toBe(0);
     expect(summary.socketsDestroyed).toBe(0);
+  });
+
+  it('without attach(), requests tracked through trackRequest() still drain (the adapter path)', async () => {
+    const release = gate();
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 2000 });
+    const s = await server(async (req, res) => {
+      lameduck.trackRequest(req, res);
+      lameduck.trackRequest(req, res);
+      if (req.url === '/slow') await release.promise;
+      res.end('ok');
+    });
+    s.keepAliveTimeout = 30_000;
+    const idle = client(originOf(s));
+    await (await idle.request({ path: '/', method: 'GET' })).body.text();
+    const idleClosed = stateAtDisconnect(idle, lameduck);
+    const slow = client(originOf(s)).request({ path: '/slow', method: 'GET' });
+    await delay(50);
+    const result = lameduck.shutdown('test');
+    expect(await idleClosed).toBe('closing');
+    release.open();
+    const response = await slow;
+    expect(response.headers.connection).toBe('close');
+    await response.body.text();
+    const summary = await result;
+    expect(summary.exitCode).toBe(0);
+    expect(summary.socketsClosed).toBe(2);
   });
 
   it('business routes never answer 503 because of shutdown', async () => {

@@ -1,0 +1,154 @@
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { Client } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { killAll, startFixture, summaries, unshareProbe } from './support/child.js';
+
+// Real processes receiving real signals. Vitest worker threads never receive signals, so each
+// test forks the fixture (plain `node`, never npm or a shell) and signals its PID.
+
+const clients: Client[] = [];
+const sockets: net.Socket[] = [];
+afterEach(async () => {
+  killAll();
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await Promise.all(clients.splice(0).map((client) => client.destroy().catch(() => {})));
+});
+
+function client(port: number): Client {
+  const c = new Client(`http://127.0.0.1:${port}`, { pipelining: 1, keepAliveTimeout: 30_000 });
+  clients.push(c);
+  return c;
+}
+
+/** Opens a raw keep-alive connection that made one request and read its full response. */
+function idleKeepAliveSocket(port: number): Promise<{ socket: net.Socket; ended: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    sockets.push(socket);
+    const ended = once(socket, 'close').then(() => undefined);
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.once('error', reject);
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      if (received.endsWith('\r\n\r\nok')) {
+        if (!/connection: keep-alive/i.test(received)) reject(new Error(`not keep-alive: ${received}`));
+        socket.removeListener('error', reject);
+        socket.on('error', () => {});
+        resolve({ socket, ended });
+      }
+    });
+    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
+  });
+}
+
+describe('real signals (child process)', () => {
+  it('a request in flight at SIGTERM completes with 200 and Connection: close; the process exits 0 by itself', async () => {
+    const fixture = await startFixture({ options: { drainDelayMs: 300, drainTimeoutMs: 3000 } });
+    const pending = client(fixture.port).request({ path: '/slow?ms=700', method: 'GET' });
+    await fixture.message((m) => m.arrived === '/slow');
+    const signalledAt = Date.now();
+    process.kill(fixture.pid, 'SIGTERM');
+    const response = await pending;
+    expect(response.statusCode).toBe(200);
+    expect(response.headers.connection).toBe('close');
+    expect(await response.body.text()).toBe('slow done');
+    const exit = await fixture.exited;
+    expect([exit.code, exit.signal]).toEqual([0, null]);
+    expect(exit.at - signalledAt).toBeGreaterThanOrEqual(290);
+    const [summary, ...more] = summaries(fixture.stderr());
+    expect(more).toEqual([]);
+    expect(summary).toMatchObject({ reason: 'SIGTERM', exitCode: 0, socketsDestroyed: 0 });
+  });
+
+  it('SIGINT starts the same sequence and exits 0', async () => {
+    const fixture = await startFixture({ options: { drainDelayMs: 0 } });
+    process.kill(fixture.pid, 'SIGINT');
+    const exit = await fixture.exited;
+    expect([exit.code, exit.signal]).toEqual([0, null]);
+    expect(summaries(fixture.stderr())[0]).toMatchObject({ reason: 'SIGINT', exitCode: 0 });
+  });
+
+  it('100 idle keep-alive sockets do not hold the process (drain delay 0)', async () => {
+    const fixture = await startFixture({ options: { drainDelayMs: 0, drainTimeoutMs: 5000 } });
+    const idle = [];
+    for (let i = 0; i < 100; i += 1) idle.push(await idleKeepAliveSocket(fixture.port));
+    const signalledAt = Date.now();
+    process.kill(fixture.pid, 'SIGTERM');
+    const exit = await fixture.exited;
+    const exitMs = exit.at - signalledAt;
+    console.log(`exit after SIGTERM with 100 idle keep-alive sockets (drain delay 0): ${exitMs} ms`);
+    expect([exit.code, exit.signal]).toEqual([0, null]);
+    expect(exitMs).toBeLessThan(3000);
+    await Promise.all(idle.map(({ ended }) => ended));
+    expect(summaries(fixture.stderr())[0]).toMatchObject({
+      socketsClosed: 100,
+      socketsDestroyed: 0,
+      exitCode: 0,
+    });
+  });
+
+  it('a hook that hangs does not stop the exit; the exit code is 1 and the budget holds', async () => {
+    const options = {
+      drainDelayMs: 0,
+      drainTimeoutMs: 500,
+      cleanupTimeoutMs: 1000,
+      hookTimeoutMs: 400,
+      marginMs: 500,
+      gracePeriodSeconds: 3,
+    };
+    const hooks = [
+      { name: 'db', behavior: 'ok' },
+      { name: 'queue', behavior: 'hang' },
+    ] as const;
+    const fixture = await startFixture({ options, hooks });
+    const signalledAt = Date.now();
+    process.kill(fixture.pid, 'SIGTERM');
+    const exit = await fixture.exited;
+    expect([exit.code, exit.signal]).toEqual([1, null]);
+    expect(exit.at - signalledAt).toBeGreaterThanOrEqual(390);
+    expect(exit.at - signalledAt).toBeLessThan(3000);
+    const [summary] = summaries(fixture.stderr());
+    expect(summary?.hooks).toMatchObject([
+      { name: 'queue', ok: false },
+      { name: 'db', ok: true },
+    ]);
+  });
+
+  it('a second SIGTERM exits at once with forceExitCode (130)', async () => {
+    const fixture = await startFixture({ options: { drainDelayMs: 5000, drainTimeoutMs: 5000 } });
+    process.kill(fixture.pid, 'SIGTERM');
+    await fixture.message((m) => m.state === 'draining');
+    const secondAt = Date.now();
+    process.kill(fixture.pid, 'SIGTERM');
+    const exit = await fixture.exited;
+    expect([exit.code, exit.signal]).toEqual([130, null]);
+    // Long before the 5 s drain delay would have ended.
+    expect(exit.at - secondAt).toBeLessThan(2000);
+  });
+
+  it('node as PID 1 of a PID namespace exits by itself on SIGTERM with code 0', async (context) => {
+    const probe = unshareProbe();
+    if (!probe.ok) {
+      // Only when unshare itself is refused (EPERM in some containers): say so, loudly.
+      const refused = /Operation not permitted|EPERM/i.test(probe.reason);
+      if (!refused) throw new Error(`unshare -Urpf --mount-proc failed: ${probe.reason}`);
+      console.warn(`SKIPPED node-as-PID-1 test: unshare is not permitted here (${probe.reason})`);
+      context.skip(`unshare not permitted: ${probe.reason}`);
+      return;
+    }
+    const fixture = await startFixture({ options: { drainDelayMs: 200 } }, { pid1: true });
+    expect(fixture.innerPid).toBe(1);
+    expect(fixture.pid).not.toBe(fixture.child.pid);
+    const c = client(fixture.port);
+    const response = await c.request({ path: '/', method: 'GET' });
+    expect(await response.body.text()).toBe('ok');
+    // `unshare --fork` blocks SIGTERM instead of forwarding it, so signal the namespace's
+    // PID 1 directly, from outside, as a container runtime does.
+    process.kill(fixture.pid, 'SIGTERM');
+    const exit = await fixture.exited;
+    expect([exit.code, exit.signal]).toEqual([0, null]);
+    expect(summaries(fixture.stderr())[0]).toMatchObject({ reason: 'SIGTERM', exitCode: 0 });
+  });
+});
