@@ -7,7 +7,7 @@ import {
 } from '@lameduck/core';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { drainBeforeFastifyCloses } from './close-sequence.js';
+import { wireCloseSequence } from './close-sequence.js';
 import { registerProbeRoutes } from './probe-routes.js';
 import type { LameduckFastifyOptions } from './types.js';
 
@@ -46,17 +46,8 @@ const lameduckFastify: FastifyPluginAsync<LameduckFastifyOptions> = async (fasti
   fastify.decorate('lameduck', lameduck);
   registerProbeRoutes(fastify, lameduck, paths, probeLogLevel ?? 'warn');
 
-  // After the drain, the core's cleanup runs fastify.close(): Fastify's onClose hooks are the cleanup.
-  const { cleanupTimeoutMs } = lameduck.options;
-  lameduck.onShutdown('fastify.close', () => fastify.close(), {
-    timeoutMs: cleanupTimeoutMs > 0 ? cleanupTimeoutMs : undefined,
-  });
-  drainBeforeFastifyCloses(fastify, lameduck, () => {
+  wireCloseSequence(fastify, lameduck, () => {
     closeStartedShutdown = true;
-  });
-  // Closed before it was ever ready: nothing was served, only the signal listeners go.
-  fastify.addHook('onClose', async () => {
-    if (lameduck.state === 'starting' || lameduck.state === 'serving') lameduck.dispose();
   });
   fastify.addHook('onListen', async () => warnOnSeveralAddresses(fastify));
 };

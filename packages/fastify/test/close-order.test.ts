@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Answer, KeepAliveClient, sleep } from './client.js';
 import { closeApp, startApp } from './harness.js';
 
+const quietOptions = { signals: false, summary: false, exit: () => {} } as const;
+
 /** Time for a request sent on 127.0.0.1 to reach the handler. */
 const ARRIVAL_MS = 250;
 
@@ -74,10 +76,51 @@ describe('the onClose hooks run after HTTP has drained', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ inFlight: 0, listening: false, state: 'cleanup' });
     expect(seen[0]?.at).toBeGreaterThanOrEqual(answer.endedAt - 5);
+    // app.close() resolved once the whole sequence had stopped.
+    expect(app.lameduck.state).toBe('stopped');
     const result = await app.lameduck.shutdown();
     expect(result).toMatchObject({ reason: 'fastify.close()', exitCode: 0, socketsDestroyed: 0 });
     expect(result.hooks.map((hook) => [hook.name, hook.ok])).toEqual([['fastify.close', true]]);
     expect(exit).not.toHaveBeenCalled();
+  });
+
+  for (const how of ['app.close()', 'lameduck.shutdown()'] as const) {
+    it(`lameduck hooks run before the onClose hooks, each set once, whoever starts (${how})`, async () => {
+      const calls: string[] = [];
+      const { app } = await startApp({ ...quietOptions, drainDelayMs: 100 }, {}, (app) => {
+        app.addHook('onClose', async () => {
+          calls.push(`onClose (${app.lameduck.state})`);
+        });
+      });
+      cleanups.push(() => closeApp(app));
+      app.lameduck.onShutdown('telemetry', () => {
+        calls.push('telemetry');
+      });
+      await (how === 'app.close()' ? app.close() : app.lameduck.shutdown('test'));
+      expect(calls).toEqual(['telemetry', 'onClose (cleanup)']);
+      await app.close();
+      await app.lameduck.shutdown();
+      expect(calls).toHaveLength(2);
+    });
+  }
+
+  it('app.close() still runs the onClose hooks when earlier lameduck hooks spent the cleanup budget', async () => {
+    let closedPool = false;
+    const { app } = await startApp({ ...quietOptions, drainDelayMs: 0, cleanupTimeoutMs: 300 }, {}, (app) => {
+      app.addHook('onClose', async () => {
+        closedPool = true;
+      });
+    });
+    cleanups.push(() => closeApp(app));
+    app.lameduck.onShutdown('hangs', () => new Promise(() => {}), { timeoutMs: 300 });
+    await app.close();
+    expect(closedPool).toBe(true);
+    const result = await app.lameduck.shutdown();
+    expect(result.hooks.map((hook) => [hook.name, hook.ok])).toEqual([
+      ['hangs', false],
+      ['fastify.close', false],
+    ]);
+    expect(result.exitCode).toBe(1);
   });
 
   it('a user hook slower than hookTimeoutMs still gets the whole cleanup budget', async () => {
