@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KeepAliveClient, killServerProcesses, sleep, startServerProcess } from '@lameduck/contract';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../src/index.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -41,6 +42,33 @@ describe.each([
       expect(exit.at - signalledAt).toBeGreaterThanOrEqual(700);
       expect(server.jsonLines()).toContainEqual({ msg: 'cleanup', state: 'cleanup' });
       await slow.close();
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('a server that was never attached', () => {
+  it('SIGTERM: logs a MISUSE warning that says what to do, still finishes the tracked request, exits 0', async () => {
+    const server = await startServerProcess(fixture('no-attach.mjs'), {
+      env: { NODE_ENV: 'production', VITEST: '' },
+    });
+    const client = new KeepAliveClient(server.url);
+    try {
+      const inFlight = client.get('/slow?ms=800');
+      await sleep(250);
+      server.signal('SIGTERM');
+      expect(await inFlight).toMatchObject({ status: 200, body: 'slow', connection: 'close' });
+      const exit = await server.exited;
+      expect([exit.code, exit.signal]).toEqual([0, null]);
+      const warnings = server
+        .stderr()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { code?: string; msg?: string })
+        .filter((line) => line.code === ErrorCodes.MISUSE);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]?.msg).toContain('attach(server)');
     } finally {
       await client.close();
     }
