@@ -1,0 +1,279 @@
+import { ErrorCodes, LameduckError } from '@lameduck/core';
+import { splitCommandLine } from './command-line.js';
+import { SIMULATE_DEFAULTS } from './options.js';
+import type { PreStop, SimulationOptions } from './types.js';
+
+/** Simulation options from the command line; `command` is missing when `--example` is used. */
+export type CliSimulationOptions = Omit<SimulationOptions, 'command'> & {
+  readonly command?: readonly string[];
+};
+
+/** What the command line asked for. */
+export type CliRequest =
+  | { readonly kind: 'help' }
+  | {
+      readonly kind: 'simulate';
+      readonly options: CliSimulationOptions;
+      readonly example?: string;
+      readonly drainDelayMs?: number;
+      readonly json: boolean;
+      readonly quiet: boolean;
+      readonly verbose: boolean;
+    };
+
+type Kind = 'flag' | 'int' | 'number' | 'string' | 'list';
+
+/** Every option `lameduck simulate` takes, with its value kind and its help line. */
+const SPEC: Readonly<Record<string, { kind: Kind; help: string }>> = {
+  '--example': { kind: 'string', help: '<name|all>  run against examples/<name>/server.js of this repo' },
+  '--replicas': {
+    kind: 'int',
+    help: `<n>  replicas before the deletion (default ${SIMULATE_DEFAULTS.replicas})`,
+  },
+  '--readiness-path': {
+    kind: 'string',
+    help: `<path>  readiness probe (default ${SIMULATE_DEFAULTS.readinessPath})`,
+  },
+  '--start-timeout-ms': {
+    kind: 'int',
+    help: `<ms>  time for a replica to become ready (default ${SIMULATE_DEFAULTS.startTimeoutMs})`,
+  },
+  '--lb': {
+    kind: 'string',
+    help: '<kube-proxy|haproxy>  balancer in front of the replicas (default kube-proxy)',
+  },
+  '--lag-ms': {
+    kind: 'int',
+    help: `<ms>  endpoint propagation lag after the deletion (default ${SIMULATE_DEFAULTS.lagMs}; haproxy: health checks only)`,
+  },
+  '--grace-period': {
+    kind: 'int',
+    help: `<s>  terminationGracePeriodSeconds, preStop included (default ${SIMULATE_DEFAULTS.gracePeriodSeconds})`,
+  },
+  '--prestop-sleep': { kind: 'int', help: '<s>  preStop sleep action' },
+  '--prestop-http': { kind: 'string', help: '<path>  preStop httpGet on this path' },
+  '--replace': { kind: 'flag', help: 'start a replacement replica first (maxUnavailable: 0)' },
+  '--connections': {
+    kind: 'int',
+    help: `<n>  keep-alive connections of the client pool (default ${SIMULATE_DEFAULTS.connections})`,
+  },
+  '--rate': { kind: 'number', help: `<req/s>  request rate (default ${SIMULATE_DEFAULTS.rate})` },
+  '--new-connection-rate': {
+    kind: 'number',
+    help: `<req/s>  requests that each open a new connection (default ${SIMULATE_DEFAULTS.newConnectionRate})`,
+  },
+  '--slow-ratio': {
+    kind: 'number',
+    help: `<0..1>  share of slow requests (default ${SIMULATE_DEFAULTS.slowRatio})`,
+  },
+  '--slow-ms': {
+    kind: 'int',
+    help: `<ms>  duration of a slow request, GET /slow?ms=N (default ${SIMULATE_DEFAULTS.slowMs})`,
+  },
+  '--idle': { kind: 'flag', help: 'keep-alive connections stay idle during the deletion (no steady load)' },
+  '--long-request-ms': {
+    kind: 'int',
+    help: '<ms>  one request of this length in flight on the pod at deletion',
+  },
+  '--delete-after-ms': {
+    kind: 'int',
+    help: `<ms>  load before the deletion (default ${SIMULATE_DEFAULTS.deleteAfterMs})`,
+  },
+  '--after-exit-ms': {
+    kind: 'int',
+    help: `<ms>  load after the pod exited (default ${SIMULATE_DEFAULTS.afterExitMs})`,
+  },
+  '--duration-ms': { kind: 'int', help: '<ms>  stop the load after this long, whatever the pod does' },
+  '--request-timeout-ms': {
+    kind: 'int',
+    help: '<ms>  client headers/body timeout (default 10000 + longest request)',
+  },
+  '--env': { kind: 'list', help: '<KEY=VALUE>  environment for the replicas (repeatable)' },
+  '--drain-delay-ms': {
+    kind: 'int',
+    help: '<ms>  sets LAMEDUCK_DRAIN_DELAY_MS for the replicas (--example: 3000)',
+  },
+  '--haproxy': { kind: 'string', help: '<path>  HAProxy binary (default haproxy)' },
+  '--json': { kind: 'flag', help: 'print the report as JSON on stdout' },
+  '--quiet': { kind: 'flag', help: 'no progress output' },
+  '--verbose': { kind: 'flag', help: "show the replicas' output" },
+  '--help': { kind: 'flag', help: 'this help' },
+};
+
+/** The help text of `lameduck simulate`. */
+export function helpText(): string {
+  const width = 22;
+  const options = Object.entries(SPEC).map(([name, { help }]) => {
+    const [argument, ...rest] = help.startsWith('<') ? help.split('  ') : ['', help];
+    const left = `${name}${argument ? ` ${argument}` : ''}`;
+    return `  ${left.padEnd(width + 12)} ${rest.join('  ')}`;
+  });
+  return [
+    'Usage: lameduck simulate [options] -- <command that starts one replica>',
+    '       lameduck simulate --example <name|all> [options]',
+    '',
+    'Starts replicas of your service, puts a kube-proxy-like balancer (or HAProxy) in front,',
+    'drives keep-alive load, deletes one pod the way the kubelet does, and reports every failed',
+    'request. Exit code 0: no request failed and the pod exited by itself; 1: otherwise; 2: bad',
+    'arguments. The command runs without a shell with PORT and HOST=127.0.0.1 set.',
+    '',
+    'Options:',
+    ...options,
+    '',
+    'Examples:',
+    '  lameduck simulate -- node server.js',
+    '  lameduck simulate --lb haproxy --drain-delay-ms 3000 -- node dist/main.js',
+    '  lameduck simulate --prestop-sleep 5 --grace-period 20 --json -- node server.js',
+  ].join('\n');
+}
+
+export function usageError(message: string): LameduckError {
+  return new LameduckError(
+    ErrorCodes.INVALID_OPTION,
+    `lameduck simulate: ${message}\nRun \`lameduck simulate --help\` for the options.`,
+  );
+}
+
+function parseValue(name: string, kind: Kind, raw: string | undefined): string | number {
+  if (raw === undefined || (raw.startsWith('--') && kind !== 'string')) {
+    throw usageError(`${name} expects a value, instead got nothing.`);
+  }
+  if (kind === 'int') {
+    if (!/^\d+$/.test(raw))
+      throw usageError(`${name} expects a whole number ≥ 0, instead got ${JSON.stringify(raw)}.`);
+    return Number(raw);
+  }
+  if (kind === 'number') {
+    if (!/^\d+(\.\d+)?$/.test(raw))
+      throw usageError(`${name} expects a number ≥ 0, instead got ${JSON.stringify(raw)}.`);
+    return Number(raw);
+  }
+  return raw;
+}
+
+/**
+ * Parses `lameduck <command> …` (without `node` and the script). Throws a LameduckError with
+ * code LAMEDUCK_INVALID_OPTION on bad arguments; the CLI turns it into exit code 2.
+ */
+export function parseArgs(argv: readonly string[]): CliRequest {
+  const [subcommand, ...rest] = argv;
+  if (subcommand === undefined)
+    throw usageError('expected a command, such as `lameduck simulate -- node server.js`.');
+  if (subcommand === '--help' || subcommand === '-h' || subcommand === 'help') return { kind: 'help' };
+  if (subcommand !== 'simulate') {
+    throw usageError(`unknown command ${JSON.stringify(subcommand)}; the command is \`simulate\`.`);
+  }
+  const separator = rest.indexOf('--');
+  const flags = separator === -1 ? rest : rest.slice(0, separator);
+  const after = separator === -1 ? [] : rest.slice(separator + 1);
+
+  const values = new Map<string, string | number | true | string[]>();
+  for (let i = 0; i < flags.length; i += 1) {
+    const token = flags[i] as string;
+    if (token === '-h') return { kind: 'help' };
+    if (!token.startsWith('--')) {
+      throw usageError(
+        `unexpected argument ${JSON.stringify(token)}. Put the command that starts your service after \`--\`, such as \`lameduck simulate -- node server.js\`.`,
+      );
+    }
+    const eq = token.indexOf('=');
+    const name = eq === -1 ? token : token.slice(0, eq);
+    const spec = SPEC[name];
+    if (spec === undefined) throw usageError(`unknown option ${name}.`);
+    if (spec.kind === 'flag') {
+      if (eq !== -1) throw usageError(`${name} takes no value.`);
+      values.set(name, true);
+      continue;
+    }
+    const raw = eq === -1 ? flags[++i] : token.slice(eq + 1);
+    const value = parseValue(name, spec.kind, raw);
+    if (spec.kind === 'list') {
+      const list = (values.get(name) as string[] | undefined) ?? [];
+      list.push(String(value));
+      values.set(name, list);
+    } else {
+      if (values.has(name)) throw usageError(`${name} was given twice.`);
+      values.set(name, value);
+    }
+  }
+  if (values.has('--help')) return { kind: 'help' };
+
+  const example = values.get('--example') as string | undefined;
+  let command: string[] | undefined;
+  if (after.length === 1 && /\s/.test(after[0] ?? '')) command = splitCommandLine(after[0] as string);
+  else if (after.length > 0) command = [...after];
+  if (example !== undefined && command !== undefined) {
+    throw usageError('give either --example or a command after `--`, not both.');
+  }
+  if (example === undefined && (command === undefined || command.length === 0)) {
+    throw usageError(
+      'expected the command that starts one replica after `--`, such as `lameduck simulate -- node server.js`.',
+    );
+  }
+
+  const env: Record<string, string> = {};
+  for (const pair of (values.get('--env') as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw usageError(`--env expects KEY=VALUE, instead got ${JSON.stringify(pair)}.`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const drainDelayMs = values.get('--drain-delay-ms') as number | undefined;
+
+  const lb = values.get('--lb');
+  if (lb !== undefined && lb !== 'kube-proxy' && lb !== 'haproxy') {
+    throw usageError(`--lb expects kube-proxy or haproxy, instead got ${JSON.stringify(lb)}.`);
+  }
+  const sleep = values.get('--prestop-sleep') as number | undefined;
+  const httpGet = values.get('--prestop-http') as string | undefined;
+  if (sleep !== undefined && httpGet !== undefined) {
+    throw usageError(
+      'give either --prestop-sleep or --prestop-http, not both (a pod has one preStop handler).',
+    );
+  }
+  const preStop: PreStop | undefined =
+    sleep !== undefined
+      ? { sleepSeconds: sleep }
+      : httpGet !== undefined
+        ? { httpGetPath: httpGet }
+        : undefined;
+  const slowRatio = values.get('--slow-ratio') as number | undefined;
+  if (slowRatio !== undefined && slowRatio > 1) {
+    throw usageError(`--slow-ratio expects a share from 0 to 1, instead got ${slowRatio}.`);
+  }
+
+  const pick = <T>(name: string) => values.get(name) as T | undefined;
+  const options: Record<string, unknown> = {
+    command,
+    env,
+    replicas: pick<number>('--replicas'),
+    readinessPath: pick<string>('--readiness-path'),
+    startTimeoutMs: pick<number>('--start-timeout-ms'),
+    lb,
+    lagMs: pick<number>('--lag-ms'),
+    gracePeriodSeconds: pick<number>('--grace-period'),
+    preStop,
+    replace: values.has('--replace') ? true : undefined,
+    connections: pick<number>('--connections'),
+    rate: pick<number>('--rate'),
+    newConnectionRate: pick<number>('--new-connection-rate'),
+    slowRatio,
+    slowMs: pick<number>('--slow-ms'),
+    load: values.has('--idle') ? 'idle' : undefined,
+    longRequestMs: pick<number>('--long-request-ms'),
+    deleteAfterMs: pick<number>('--delete-after-ms'),
+    afterExitMs: pick<number>('--after-exit-ms'),
+    durationMs: pick<number>('--duration-ms'),
+    requestTimeoutMs: pick<number>('--request-timeout-ms'),
+    haproxyPath: pick<string>('--haproxy'),
+  };
+  for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
+  return {
+    kind: 'simulate',
+    options: options as CliSimulationOptions,
+    ...(example === undefined ? {} : { example }),
+    ...(drainDelayMs === undefined ? {} : { drainDelayMs }),
+    json: values.has('--json'),
+    quiet: values.has('--quiet'),
+    verbose: values.has('--verbose'),
+  };
+}

@@ -1,0 +1,20 @@
+export { type CliRequest, helpText, parseArgs } from './args.js';
+export { type CliIo, runCli } from './cli.js';
+export { SIMULATE_DEFAULTS } from './options.js';
+export { formatReport } from './report.js';
+export { simulate } from './simulate.js';
+export type {
+  BalancerMode,
+  BalancerStats,
+  FailureClass,
+  LoadProfile,
+  LongRequestOutcome,
+  PodOutcome,
+  PreStop,
+  ProgressUpdate,
+  RequestStats,
+  SimulationOptions,
+  SimulationReport,
+  TimelineEvent,
+  TimelineKind,
+} from './types.js';

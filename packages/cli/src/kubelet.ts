@@ -1,0 +1,125 @@
+import * as net from 'node:net';
+import { httpGet, LOOPBACK, sleep } from './net-util.js';
+import { describeExit, type ExitInfo, type Replica } from './replicas.js';
+import type { Timeline } from './timeline.js';
+import type { PreStop } from './types.js';
+
+/** After a preStop that overran the grace period, the kubelet still gives SIGTERM this long. */
+const PRESTOP_OVERRUN_EXTRA_MS = 2000;
+const PROBE_PERIOD_MS = 100;
+const LISTENER_PERIOD_MS = 20;
+
+export interface PodTermination {
+  readonly exit: ExitInfo;
+  readonly killed: boolean;
+  /** `performance.now()` when SIGTERM was sent, if it was. */
+  readonly sigtermAt: number | undefined;
+}
+
+/**
+ * Deletes a pod the way the kubelet does: preStop (sleep or httpGet), then SIGTERM to the
+ * process itself, then SIGKILL once the grace period, counted from the deletion and including
+ * the preStop, has run out.
+ */
+export async function terminatePod(
+  pod: Replica,
+  options: { preStop: PreStop | undefined; gracePeriodSeconds: number; timeline: Timeline },
+): Promise<PodTermination> {
+  const { timeline } = options;
+  const deletedAt = performance.now();
+  let killAt = deletedAt + options.gracePeriodSeconds * 1000;
+  let killed = false;
+  let sigtermAt: number | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const armKill = () => {
+    if (killTimer !== undefined) clearTimeout(killTimer);
+    killTimer = setTimeout(
+      () => {
+        if (!pod.running) return;
+        killed = true;
+        timeline.mark('sigkill', `grace period of ${options.gracePeriodSeconds} s ran out`);
+        pod.signal('SIGKILL');
+      },
+      Math.max(0, killAt - performance.now()),
+    );
+  };
+  armKill();
+
+  const preStop = options.preStop;
+  if (preStop !== undefined) {
+    const budgetMs = Math.max(0, killAt - performance.now());
+    if ('sleepSeconds' in preStop) {
+      timeline.mark('prestop-started', `sleep ${preStop.sleepSeconds} s`);
+      await Promise.race([sleep(Math.min(preStop.sleepSeconds * 1000, budgetMs)), pod.exited]);
+      timeline.mark('prestop-finished', pod.running ? '' : 'the pod exited during preStop');
+    } else {
+      timeline.mark('prestop-started', `httpGet ${preStop.httpGetPath}`);
+      const answer = await httpGet(pod.port, preStop.httpGetPath, Math.max(1, budgetMs));
+      timeline.mark(
+        'prestop-finished',
+        answer.status !== undefined ? `HTTP ${answer.status}` : `${answer.error}`,
+      );
+    }
+    if (performance.now() >= killAt && pod.running) {
+      killAt = performance.now() + PRESTOP_OVERRUN_EXTRA_MS;
+      armKill();
+    }
+  }
+
+  if (pod.running && !killed) {
+    sigtermAt = timeline.mark('sigterm', `to pid ${pod.pid}`);
+    pod.signal('SIGTERM');
+  }
+  const exit = await pod.exited;
+  clearTimeout(killTimer);
+  const afterSigterm = sigtermAt === undefined ? '' : `, ${Math.round(exit.at - sigtermAt)} ms after SIGTERM`;
+  timeline.mark('exited', `${describeExit(exit)}${afterSigterm}`);
+  return { exit, killed, sigtermAt };
+}
+
+/**
+ * The kubelet's readiness prober, made fine-grained: from the deletion to the exit it probes
+ * the readiness path every 100 ms over a new connection and marks the first failed answer; a
+ * TCP connect every 20 ms marks the moment the listener closed (the first refused connection).
+ */
+export function watchReadiness(pod: Replica, path: string, timeline: Timeline): () => void {
+  let stopped = false;
+  const active = () => !stopped && pod.running;
+  void (async () => {
+    while (active()) {
+      const answer = await httpGet(pod.port, path, 1000);
+      if (!active()) break;
+      if (answer.status !== undefined && answer.status !== 200) {
+        timeline.mark('readiness-failed', `prober saw HTTP ${answer.status}`);
+        break;
+      }
+      await sleep(PROBE_PERIOD_MS);
+    }
+  })();
+  void (async () => {
+    while (active()) {
+      const refused = await connectRefused(pod.port);
+      if (!active()) break;
+      if (refused) {
+        timeline.mark('listener-closed', 'new connections refused');
+        break;
+      }
+      await sleep(LISTENER_PERIOD_MS);
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
+}
+
+/** Opens and at once ends one TCP connection; true when it was refused. */
+function connectRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: LOOPBACK, port });
+    socket.once('connect', () => {
+      socket.end();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}

@@ -1,0 +1,75 @@
+import * as http from 'node:http';
+import * as net from 'node:net';
+
+/** The only address the simulator talks to. */
+export const LOOPBACK = '127.0.0.1';
+
+/** Asks the kernel for a free TCP port on 127.0.0.1 (listen on 0, read the port, close). */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ProbeResult {
+  /** The HTTP status, when a response arrived. */
+  readonly status?: number;
+  /** The error code (`ECONNREFUSED`, `TIMEOUT`, …) when none did. */
+  readonly error?: string;
+}
+
+/**
+ * One `GET path` on 127.0.0.1:port over a fresh connection (`Connection: close`), like the
+ * kubelet's prober. Never rejects.
+ */
+export function httpGet(port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (result: ProbeResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const req = http.request(
+      { host: LOOPBACK, port, path, method: 'GET', agent: false, headers: { connection: 'close' } },
+      (res) => {
+        res.resume();
+        res.once('end', () => done({ status: res.statusCode ?? 0 }));
+        res.once('error', () => done({ status: res.statusCode ?? 0 }));
+      },
+    );
+    const timer = setTimeout(() => {
+      done({ error: 'TIMEOUT' });
+      req.destroy();
+    }, timeoutMs);
+    req.once('error', (error: NodeJS.ErrnoException) => done({ error: error.code ?? error.message }));
+    req.end();
+  });
+}
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) {
+      resolve();
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,201 @@
+import { ErrorCodes, LameduckError } from '@lameduck/core';
+import type { BalancerMode, LoadProfile, PreStop, SimulationOptions } from './types.js';
+
+/** The only place the simulator's defaults are written. */
+export const SIMULATE_DEFAULTS = Object.freeze({
+  replicas: 2,
+  readinessPath: '/readyz',
+  startTimeoutMs: 20_000,
+  lb: 'kube-proxy' as BalancerMode,
+  lagMs: 1000,
+  gracePeriodSeconds: 30,
+  connections: 8,
+  rate: 100,
+  newConnectionRate: 10,
+  slowRatio: 0.2,
+  slowMs: 300,
+  load: 'steady' as LoadProfile,
+  deleteAfterMs: 1500,
+  afterExitMs: 1000,
+  haproxyPath: 'haproxy',
+});
+
+/** Upper bounds that keep every run bounded in time and count. */
+export const LIMITS = Object.freeze({
+  replicas: 10,
+  connections: 256,
+  rate: 5000,
+  durationMs: 600_000,
+  gracePeriodSeconds: 600,
+});
+
+export interface ResolvedSimulation {
+  readonly command: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly replicas: number;
+  readonly readinessPath: string;
+  readonly startTimeoutMs: number;
+  readonly lb: BalancerMode;
+  readonly lagMs: number | null;
+  readonly preStop: PreStop | undefined;
+  readonly gracePeriodSeconds: number;
+  readonly replace: boolean;
+  readonly connections: number;
+  readonly rate: number;
+  readonly newConnectionRate: number;
+  readonly slowRatio: number;
+  readonly slowMs: number;
+  readonly load: LoadProfile;
+  readonly deleteAfterMs: number;
+  readonly afterExitMs: number;
+  readonly durationMs: number | null;
+  readonly longRequestMs: number | null;
+  readonly requestTimeoutMs: number;
+  readonly haproxyPath: string;
+}
+
+/** Describes a value for an error message: `a string ("5s")`, `a number (-1)`. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array (${JSON.stringify(value)})`;
+  if (typeof value === 'string') return `a string (${JSON.stringify(value)})`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value === 'number' ? 'a number' : typeof value} (${String(value)})`;
+}
+
+function invalid(name: string, expected: string, value: unknown): LameduckError {
+  return new LameduckError(
+    ErrorCodes.INVALID_OPTION,
+    `lameduck simulate: option \`${name}\` expects ${expected}, instead got ${describeValue(value)}.`,
+  );
+}
+
+function number(
+  options: SimulationOptions,
+  name: keyof SimulationOptions,
+  fallback: number,
+  { min = 0, max = Number.MAX_SAFE_INTEGER, integer = true } = {},
+): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw invalid(String(name), `${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`, value);
+  }
+  if (integer && !Number.isInteger(value))
+    throw invalid(String(name), `a whole number from ${min} to ${max}`, value);
+  return value;
+}
+
+function optionalNumber(
+  options: SimulationOptions,
+  name: keyof SimulationOptions,
+  max: number,
+): number | null {
+  return options[name] === undefined ? null : number(options, name, 0, { max });
+}
+
+function path(name: string, value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || /\s/.test(value)) {
+    throw invalid(name, "a path that starts with '/' (such as '/readyz')", value);
+  }
+  return value;
+}
+
+function preStop(value: unknown, gracePeriodSeconds: number): PreStop | undefined {
+  if (value === undefined) return undefined;
+  const candidate = value as Record<string, unknown> | null;
+  if (candidate !== null && typeof candidate === 'object' && 'sleepSeconds' in candidate) {
+    const seconds = candidate.sleepSeconds;
+    if (
+      typeof seconds !== 'number' ||
+      !Number.isInteger(seconds) ||
+      seconds < 0 ||
+      seconds > gracePeriodSeconds
+    ) {
+      // Kubernetes rejects a preStop sleep longer than the grace period.
+      throw invalid(
+        'preStop.sleepSeconds',
+        `a whole number of seconds from 0 to the grace period (${gracePeriodSeconds})`,
+        seconds,
+      );
+    }
+    return { sleepSeconds: seconds };
+  }
+  if (candidate !== null && typeof candidate === 'object' && 'httpGetPath' in candidate) {
+    return { httpGetPath: path('preStop.httpGetPath', candidate.httpGetPath) };
+  }
+  throw invalid('preStop', '{ sleepSeconds } or { httpGetPath }', value);
+}
+
+/** Validates the options once and builds a new resolved object with every default filled in. */
+export function resolveSimulation(options: SimulationOptions): ResolvedSimulation {
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
+  const command = options.command as unknown;
+  if (
+    !Array.isArray(command) ||
+    command.length === 0 ||
+    !command.every((part) => typeof part === 'string' && part !== '')
+  ) {
+    throw invalid(
+      'command',
+      "the replica's argv as a non-empty array of strings, such as ['node', 'server.js']",
+      command,
+    );
+  }
+  const lb = options.lb ?? SIMULATE_DEFAULTS.lb;
+  if (lb !== 'kube-proxy' && lb !== 'haproxy') throw invalid('lb', "'kube-proxy' or 'haproxy'", lb);
+  const load = options.load ?? SIMULATE_DEFAULTS.load;
+  if (load !== 'steady' && load !== 'idle') throw invalid('load', "'steady' or 'idle'", load);
+  if (options.env !== undefined) {
+    for (const [key, value] of Object.entries(options.env)) {
+      if (typeof value !== 'string') throw invalid(`env.${key}`, 'a string', value);
+    }
+  }
+  const gracePeriodSeconds = number(options, 'gracePeriodSeconds', SIMULATE_DEFAULTS.gracePeriodSeconds, {
+    min: 1,
+    max: LIMITS.gracePeriodSeconds,
+  });
+  const slowMs = number(options, 'slowMs', SIMULATE_DEFAULTS.slowMs, { max: 60_000 });
+  const longRequestMs = optionalNumber(options, 'longRequestMs', 60_000);
+  const lagDefault = lb === 'kube-proxy' ? SIMULATE_DEFAULTS.lagMs : null;
+  return Object.freeze({
+    command: Object.freeze([...(command as string[])]),
+    cwd: options.cwd ?? process.cwd(),
+    env: Object.freeze({ ...options.env }),
+    replicas: number(options, 'replicas', SIMULATE_DEFAULTS.replicas, { min: 1, max: LIMITS.replicas }),
+    readinessPath: path('readinessPath', options.readinessPath ?? SIMULATE_DEFAULTS.readinessPath),
+    startTimeoutMs: number(options, 'startTimeoutMs', SIMULATE_DEFAULTS.startTimeoutMs, {
+      min: 100,
+      max: 300_000,
+    }),
+    lb,
+    lagMs: options.lagMs === undefined ? lagDefault : number(options, 'lagMs', 0, { max: LIMITS.durationMs }),
+    preStop: preStop(options.preStop, gracePeriodSeconds),
+    gracePeriodSeconds,
+    replace: options.replace ?? false,
+    connections: number(options, 'connections', SIMULATE_DEFAULTS.connections, {
+      min: 1,
+      max: LIMITS.connections,
+    }),
+    rate: number(options, 'rate', SIMULATE_DEFAULTS.rate, { max: LIMITS.rate, integer: false }),
+    newConnectionRate: number(options, 'newConnectionRate', SIMULATE_DEFAULTS.newConnectionRate, {
+      max: LIMITS.rate,
+      integer: false,
+    }),
+    slowRatio: number(options, 'slowRatio', SIMULATE_DEFAULTS.slowRatio, { max: 1, integer: false }),
+    slowMs,
+    load,
+    deleteAfterMs: number(options, 'deleteAfterMs', SIMULATE_DEFAULTS.deleteAfterMs, {
+      max: LIMITS.durationMs,
+    }),
+    afterExitMs: number(options, 'afterExitMs', SIMULATE_DEFAULTS.afterExitMs, { max: LIMITS.durationMs }),
+    durationMs: optionalNumber(options, 'durationMs', LIMITS.durationMs),
+    longRequestMs,
+    requestTimeoutMs: number(options, 'requestTimeoutMs', 10_000 + Math.max(slowMs, longRequestMs ?? 0), {
+      min: 1,
+      max: LIMITS.durationMs,
+    }),
+    haproxyPath: options.haproxyPath ?? SIMULATE_DEFAULTS.haproxyPath,
+  });
+}

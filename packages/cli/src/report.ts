@@ -1,0 +1,126 @@
+import {
+  FAILURE_CLASSES,
+  type FailureClass,
+  type LongRequestOutcome,
+  type PodOutcome,
+  type RequestStats,
+  type SimulationReport,
+  type TimelineKind,
+} from './types.js';
+
+const FAILURE_LABELS: Readonly<Record<FailureClass, string>> = {
+  refused: 'refused',
+  reset: 'reset',
+  closed: 'hang-up/closed',
+  status5xx: '5xx',
+  timeout: 'timeout',
+  other: 'other',
+};
+
+const EVENT_LABELS: Readonly<Record<TimelineKind, string>> = {
+  'replacement-started': 'replacement started',
+  'replacement-ready': 'replacement ready',
+  'long-request-sent': 'long request sent',
+  deleted: 'pod deleted',
+  'prestop-started': 'preStop started',
+  'prestop-finished': 'preStop finished',
+  sigterm: 'SIGTERM',
+  'readiness-failed': 'readiness failing',
+  'balancer-marked-down': 'balancer marked it down',
+  'endpoint-removed': 'endpoint removed',
+  'listener-closed': 'listener closed',
+  'long-request-finished': 'long request finished',
+  sigkill: 'SIGKILL',
+  exited: 'exited',
+};
+
+/** Why a run failed, in words a user can act on. Empty when it passed. */
+export function buildProblems(
+  requests: RequestStats,
+  pod: Pick<PodOutcome, 'killed' | 'name'>,
+  longRequest: LongRequestOutcome | null,
+): string[] {
+  const problems: string[] = [];
+  if (requests.failed > 0) {
+    problems.push(`${requests.failed} of ${requests.total} requests failed (${failureBreakdown(requests)})`);
+  }
+  if (pod.killed) {
+    problems.push(`${pod.name} did not exit within the grace period and was killed with SIGKILL`);
+  }
+  if (longRequest !== null && !longRequest.ok) {
+    problems.push(
+      `the ${longRequest.ms} ms request in flight at SIGTERM failed (${longRequest.error ?? longRequest.failure})`,
+    );
+  }
+  return problems;
+}
+
+function failureBreakdown(requests: RequestStats): string {
+  return FAILURE_CLASSES.filter((name) => requests.failures[name] > 0)
+    .map((name) => `${FAILURE_LABELS[name]} ${requests.failures[name]}`)
+    .join(', ');
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : ' '.repeat(width - text.length) + text;
+}
+
+/** The human report: settings, timeline, requests, pod outcome, verdict. */
+export function formatReport(report: SimulationReport): string {
+  const s = report.settings;
+  const lag = s.lagMs === null ? 'no deregistration (health checks only)' : `lag ${s.lagMs} ms`;
+  const loadText =
+    s.load === 'idle'
+      ? `idle keep-alive, ${s.connections} connections`
+      : `${s.rate} req/s over ${s.connections} keep-alive connections, ${Math.round(s.slowRatio * 100)}% slow (${s.slowMs} ms); ${s.newConnectionRate} req/s on new connections`;
+  const lines: string[] = [
+    `lameduck simulate: ${s.lb}, ${s.replicas} replicas, ${lag}, grace period ${s.gracePeriodSeconds} s, preStop ${s.preStop}${s.replace ? ', replacement first' : ''}`,
+    `  command  ${report.command.join(' ')}`,
+    `  load     ${loadText}${s.longRequestMs === null ? '' : `, one ${s.longRequestMs} ms request in flight`}`,
+    '',
+    'timeline (ms from deletion)',
+  ];
+  for (const event of report.timeline) {
+    const detail = event.detail === '' ? '' : `  ${event.detail}`;
+    lines.push(`  ${pad(String(event.atMs), 7)}  ${EVENT_LABELS[event.kind]}${detail}`);
+  }
+  const r = report.requests;
+  lines.push(
+    '',
+    `requests  ${r.ok} ok, ${r.failed} failed of ${r.total} (${r.slow} slow); ${r.connectionClose} responses carried Connection: close`,
+    `  failed by class  ${FAILURE_CLASSES.map((name) => `${FAILURE_LABELS[name]} ${r.failures[name]}`).join(' · ')}`,
+    `  latency ms       p50 ${r.latencyMs.p50} · p99 ${r.latencyMs.p99} · max ${r.latencyMs.max}`,
+    `  during termination (deletion → exit)  ${report.requestsDuringTermination.ok} ok, ${report.requestsDuringTermination.failed} failed`,
+  );
+  for (const sample of r.errorSamples) lines.push(`  error  ${sample}`);
+  if (report.longRequest !== null) {
+    const l = report.longRequest;
+    lines.push(`long request  ${l.ms} ms: ${l.ok ? 'ok' : `FAILED (${l.error})`} after ${l.durationMs} ms`);
+  }
+  const p = report.pod;
+  const exit = p.signal !== null ? `signal ${p.signal}` : `exit code ${p.exitCode}`;
+  const afterSigterm = p.exitAfterSigtermMs === null ? '' : `, ${p.exitAfterSigtermMs} ms after SIGTERM`;
+  lines.push(
+    `pod  ${p.name}: ${exit}${afterSigterm} (${p.exitAfterDeletionMs} ms after deletion); ${p.killed ? 'SIGKILL was needed' : 'no SIGKILL needed'}`,
+  );
+  const connections = Object.entries(report.balancer.connections)
+    .map(([name, count]) => {
+      const refused = report.balancer.refusedByPod[name];
+      return `${name} ${count}${refused ? ` (${refused} refused by the pod)` : ''}`;
+    })
+    .join(' · ');
+  if (connections !== '')
+    lines.push(`balancer  ${s.lb === 'haproxy' ? 'sessions' : 'new connections'}: ${connections}`);
+  const after = Object.entries(report.balancer.connectionsAfterDeletion)
+    .map(([name, count]) => `${name} ${count}`)
+    .join(' · ');
+  if (after !== '') lines.push(`  new connections after the deletion  ${after}`);
+  lines.push('');
+  if (report.ok) {
+    lines.push(`PASS  no request failed and ${p.name} exited by itself${afterSigterm}.`);
+  } else {
+    lines.push('FAIL');
+    for (const problem of report.problems) lines.push(`  - ${problem}`);
+  }
+  return lines.join('\n');
+}
