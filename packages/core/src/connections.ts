@@ -143,7 +143,11 @@ export class ConnectionTracker {
   private markConnectionClose(req: IncomingMessage, res: ServerResponse): void {
     // HTTP/2 forbids the Connection header (node throws); sessions get GOAWAY instead.
     if (req.httpVersionMajor >= 2) return;
-    if (!res.headersSent) res.setHeader('Connection', 'close');
+    if (res.headersSent) return;
+    res.setHeader('Connection', 'close');
+    // Frameworks that reset headers on errors (Koa's ctx.onerror removes them all) would drop
+    // the header; with keep-alive off, node still writes `Connection: close` and ends the socket.
+    res.shouldKeepAlive = false;
   }
 
   private notifyIfEmpty(): void {

@@ -267,7 +267,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     this.clock.clearTimeout(deadline);
     this.setState('stopped');
     if (this.options.summary) this.logger.info({ summary: result }, summaryLine(result));
-    this.emit('stopped', result);
+    this.emitSafely('stopped', result);
     if (this.options.exitOnStopped) this.finish(result.exitCode);
     return result;
   }
@@ -295,15 +295,30 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       reason === undefined ? { state: next, previous } : { state: next, previous, reason },
       `lameduck: ${next}${reason === undefined ? '' : ` (${reason})`}`,
     );
-    this.emit('state', next, previous);
+    this.emitSafely('state', next, previous);
     switch (next) {
       case 'draining':
-        this.emit('draining', reason ?? '');
+        this.emitSafely('draining', reason ?? '');
         break;
       case 'stopped':
         break;
       default:
-        this.emit(next);
+        this.emitSafely(next);
+    }
+  }
+
+  /** Emits to every listener; one that throws is logged and cannot stop the sequence. */
+  private emitSafely<E extends keyof LameduckEvents>(event: E, ...args: LameduckEvents[E]): void {
+    // rawListeners: calling a once() wrapper also removes it.
+    for (const listener of this.rawListeners(event) as Array<(...values: unknown[]) => void>) {
+      try {
+        listener.apply(this, args);
+      } catch (error) {
+        this.logger.error(
+          { event, err: error instanceof Error ? error.message : String(error) },
+          `lameduck: a '${event}' event listener threw; the shutdown sequence goes on`,
+        );
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV_VARS } from '../src/index.js';
+import { DEFAULTS, ENV_VARS, ErrorCodes } from '../src/index.js';
 
 const here = new URL('.', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, here), 'utf8');
@@ -106,6 +106,12 @@ describe('DEFAULTS and the docs agree', () => {
       const variable = ENV_VARS[name as keyof typeof ENV_VARS];
       expect(row?.[1], `README env var of ${name}`).toBe(variable === undefined ? '' : `\`${variable}\``);
     }
+  });
+
+  it('the README error catalogue lists every error code', () => {
+    const readme = read('../README.md');
+    for (const code of Object.values(ErrorCodes))
+      expect(readme, code).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|`));
   });
 
   it('has zero runtime dependencies', () => {

@@ -301,3 +301,28 @@ describe('attach() checks its argument', () => {
     expect(codeOf(() => lameduck.attach(value as unknown as http.Server))).toBe(ErrorCodes.INVALID_SERVER);
   });
 });
+
+describe('event listeners cannot break the sequence', () => {
+  it('a listener that throws is logged; the sequence still ends with exit', async () => {
+    const errors: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (_obj: object, msg?: string) => errors.push(msg ?? ''),
+    };
+    const { lameduck, exits } = createTestLameduck({ logger });
+    lameduck.on('draining', () => {
+      throw new Error('listener bug');
+    });
+    let onceCalls = 0;
+    lameduck.once('state', () => {
+      onceCalls += 1;
+    });
+    const result = await lameduck.shutdown('test');
+    expect(result.exitCode).toBe(0);
+    expect(exits).toEqual([0]);
+    expect(onceCalls).toBe(1);
+    expect(errors.some((msg) => msg.includes("'draining'"))).toBe(true);
+  });
+});
