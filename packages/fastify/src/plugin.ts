@@ -1,6 +1,8 @@
 import {
   createLameduck,
+  ErrorCodes,
   type Lameduck,
+  LameduckError,
   type LameduckOptions,
   resolveOptions,
   resolveProbePaths,
@@ -23,6 +25,12 @@ function splitOptions(options: LameduckFastifyOptions) {
 }
 
 const lameduckFastify: FastifyPluginAsync<LameduckFastifyOptions> = async (fastify, options) => {
+  if (fastify.hasDecorator('lameduck')) {
+    throw new LameduckError(
+      ErrorCodes.MISUSE,
+      '@lameduck/fastify: the plugin is registered twice on the same instance (app.lameduck already exists). Register it once, on the root instance.',
+    );
+  }
   const { core, paths, probeLogLevel } = splitOptions(options);
   // Validate the caller's options as given, before `exit` is wrapped below.
   resolveOptions(core);

@@ -84,6 +84,16 @@ describe('@lameduck/fastify plugin', () => {
     });
   });
 
+  it('refuses a second registration on the same instance with a coded error, before touching signals', async () => {
+    const app = Fastify();
+    await app.register(lameduck, quiet);
+    const before = process.listenerCount('SIGTERM');
+    await expect(app.register(lameduck, { summary: false, exit: () => {} })).rejects.toMatchObject({
+      code: ErrorCodes.MISUSE,
+    });
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+
   it('refuses an HTTP/2 app with a coded error', async () => {
     const app = Fastify({ http2: true });
     await expect(app.register(lameduck, quiet)).rejects.toMatchObject({ code: ErrorCodes.INVALID_SERVER });
