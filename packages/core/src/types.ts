@@ -72,7 +72,9 @@ export interface LameduckOptions {
    */
   readonly preStopSleepSeconds?: number;
   /**
-   * When readiness starts failing after shutdown begins. Env: `LAMEDUCK_FAIL_READINESS`.
+   * When readiness starts failing after shutdown begins: `'immediately'`, `'after-drain-delay'`
+   * (when the listener closes) or `'never'` (readiness answers from its checks until exit).
+   * Env: `LAMEDUCK_FAIL_READINESS`.
    * @default 'immediately'
    */
   readonly failReadiness?: FailReadiness;
