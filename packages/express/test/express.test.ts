@@ -96,6 +96,28 @@ describe.each([
     expect(seenByErrorHandler).toEqual(['/boom']);
   });
 
+  it('an error response while draining still says Connection: close, so the client moves on cleanly', async () => {
+    const lameduck = newLameduck({ drainDelayMs: 2000 });
+    const app = newApp();
+    app.use(lameduckMiddleware(lameduck));
+    addRoutes(app);
+    app.get('/boom', () => {
+      throw new Error('boom');
+    });
+    app.use(((_error, _req, res, _next) => {
+      res.status(500).send('failed');
+    }) as ErrorRequestHandler);
+
+    const client = await serve(app, lameduck);
+    expect((await client.get('/')).status).toBe(200);
+    void lameduck.shutdown('test');
+    const failed = await client.get('/boom');
+    expect(failed).toMatchObject({ status: 500, connection: 'close' });
+    // The next request on the same client opens a new connection instead of failing.
+    expect(await client.get('/')).toMatchObject({ status: 200, connection: 'close' });
+    expect(client.connections).toBe(2);
+  });
+
   it('middleware used but no server attached: warns with MISUSE and still drains what it tracks', async () => {
     const { logger, warnings } = recordingLogger();
     const exit = vi.fn();

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { assertLameduck, createProbeRouter, type Lameduck, type ProbePaths } from '@lameduck/core';
 import type { Middleware } from 'koa';
 
@@ -17,12 +18,29 @@ export type LameduckMiddlewareOptions = ProbePaths;
 export function lameduckMiddleware(lameduck: Lameduck, options: LameduckMiddlewareOptions = {}): Middleware {
   assertLameduck(lameduck, 'lameduckMiddleware(...)');
   const answerProbe = createProbeRouter(lameduck, options);
-  return function lameduckProbesAndTracking(ctx, next) {
+  return async function lameduckProbesAndTracking(ctx, next) {
     lameduck.trackRequest(ctx.req, ctx.res);
     if (answerProbe(ctx.req, ctx.res)) {
       ctx.respond = false;
-      return Promise.resolve();
+      return;
     }
-    return next();
+    try {
+      await next();
+    } catch (error) {
+      keepConnectionClose(ctx.res, error);
+      throw error;
+    }
   };
+}
+
+/**
+ * Koa answers an error by removing every response header, then setting `error.headers`. While
+ * draining, lameduck has set `Connection: close`; carry it over, or the keep-alive client keeps
+ * sending on a socket that closes after this response.
+ */
+function keepConnectionClose(res: ServerResponse, error: unknown): void {
+  if (res.headersSent || res.getHeader('connection') !== 'close') return;
+  if (typeof error !== 'object' || error === null || Object.isFrozen(error)) return;
+  const carrier = error as { headers?: Record<string, unknown> };
+  carrier.headers = { ...carrier.headers, connection: 'close' };
 }

@@ -82,6 +82,26 @@ describe.each([
     expect(errors).toEqual(['/', '/boom']);
   });
 
+  it('an error response while draining still says Connection: close, so the client moves on cleanly', async () => {
+    const lameduck = newLameduck({ drainDelayMs: 2000 });
+    const app = newApp();
+    app.silent = true;
+    app.use(lameduckMiddleware(lameduck));
+    app.use(async (ctx, next) => {
+      if (ctx.path === '/boom') ctx.throw(500, 'boom', { headers: { 'x-reason': 'boom' } });
+      await next();
+    });
+    addRoutes(app);
+    const client = await serve(app, lameduck);
+    expect((await client.get('/')).status).toBe(200);
+    void lameduck.shutdown('test');
+    const failed = await client.get('/boom');
+    expect(failed).toMatchObject({ status: 500, connection: 'close' });
+    // The next request on the same client opens a new connection instead of failing.
+    expect(await client.get('/')).toMatchObject({ status: 200, connection: 'close' });
+    expect(client.connections).toBe(2);
+  });
+
   it('middleware used but no server attached: warns with MISUSE and still drains what it tracks', async () => {
     const warnings: object[] = [];
     const logger: Logger = { debug() {}, info() {}, error() {}, warn: (obj) => warnings.push(obj) };
