@@ -1,6 +1,7 @@
 import { ErrorCodes, type Lameduck, LameduckError } from '@lameduck/core';
 import type { INestApplication } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
+import { nestIsHandlingSignal } from './nest-signals.js';
 
 type BeforeClose = (() => unknown) | undefined;
 
@@ -16,7 +17,8 @@ type BeforeClose = (() => unknown) | undefined;
  * - `app.close()` starts it (your code, a test, or the component that owns the signals when
  *   lameduck does not): the adapter's `beforeClose()` is wrapped so that it starts the core's
  *   sequence and waits until the core reaches `hook`; only then does Nest go on. The process
- *   is not exited: whoever called `app.close()` decides how it ends.
+ *   is not exited: whoever called `app.close()` decides how it ends. Except when Nest's own
+ *   signal listener called it: Nest would re-raise the signal, so the core exits with its code.
  */
 export class NestTeardown {
   /** True when `app.close()`, not lameduck, started the shutdown. */
@@ -70,7 +72,11 @@ export class NestTeardown {
     if (this.turnReached) return;
     const state = this.lameduck.state;
     if (state === 'stopped') return;
-    if (state === 'starting' || state === 'serving') this.startedByAppClose = true;
+    // Nest's own signal listener (enableShutdownHooks() with signals: false here) would re-raise
+    // the signal when done, which node as PID 1 ignores: the core exits with the code instead.
+    if ((state === 'starting' || state === 'serving') && !nestIsHandlingSignal(this.app)) {
+      this.startedByAppClose = true;
+    }
     const sequence = this.lameduck.shutdown('app.close()');
     // The sequence settles without reaching the hook only when cleanup time ran out first.
     await Promise.race([this.turn, sequence.then(() => undefined)]);
