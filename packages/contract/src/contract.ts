@@ -134,8 +134,8 @@ export function runAdapterContract(harness: ContractHarness): void {
       });
 
       it('liveness stays 200 in every phase until stopped', async () => {
-        const { app, client } = await start({ drainDelayMs: 400 });
-        const inFlight = client.get('/slow?ms=1200');
+        const { app, client } = await start({ drainDelayMs: 1000 });
+        const inFlight = client.get('/slow?ms=1600');
         await sleep(ARRIVAL_MS);
         const stopped = app.lameduck.shutdown('contract');
         const draining = await getOnNewConnection(app.url, '/livez');
