@@ -1,17 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import * as http from 'node:http';
-import type { Socket } from 'node:net';
-import * as tls from 'node:tls';
 import { type Budget, checkBudget } from './budget.js';
 import { sleep, systemClock, TIMED_OUT, withTimeout } from './clock.js';
 import { ConnectionTracker } from './connections.js';
 import { DEFAULTS } from './defaults.js';
-import { describeValue, ErrorCodes, LameduckError } from './errors.js';
+import { ErrorCodes, LameduckError } from './errors.js';
 import { checkHookArgs, type RegisteredHook, runHooks } from './hooks.js';
 import { createDefaultLogger } from './logger.js';
 import { resolveOptions } from './options.js';
 import { livenessResponse, type RegisteredCheck, readinessResponse, sendProbe } from './probes.js';
+import { checkServer, closeListener, wireServer } from './servers.js';
 import { listenForSignals } from './signals.js';
 import { summaryLine } from './summary.js';
 import type {
@@ -74,31 +72,18 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
 
   attach(server: DrainableServer): () => void {
     this.assertUsable('attach');
-    const candidate: unknown = server;
-    // HTTP/2 secure servers are tls.Servers too; they drain with GOAWAY, which comes later.
-    const isHttp2 = typeof (candidate as { updateSettings?: unknown } | null)?.updateSettings === 'function';
-    if ((!(candidate instanceof http.Server) && !(candidate instanceof tls.Server)) || isHttp2) {
-      throw new LameduckError(
-        ErrorCodes.INVALID_SERVER,
-        `lameduck: attach(server) expects a node http.Server or https.Server (what app.listen() returns), instead got ${describeValue(candidate)}. HTTP/2 servers are not supported yet.`,
-      );
-    }
+    checkServer(server);
     const existing = this.servers.get(server);
     if (existing) return existing;
-    // https servers hand requests the TLS socket, which `secureConnection` announces.
-    const connectionEvent = server instanceof tls.Server ? 'secureConnection' : 'connection';
-    const onConnection = (socket: Socket) => this.connections.trackSocket(socket);
-    server.prependListener(connectionEvent, onConnection);
-    server.prependListener('request', this.trackRequest);
-    const onListening = () => {
-      if (this.options.readyOnListening) this.ready();
-    };
-    if (server.listening) onListening();
-    else server.once('listening', onListening);
+    const unwire = wireServer(server, {
+      onSocket: this.connections.trackSocket,
+      onRequest: this.trackRequest,
+      onListening: () => {
+        if (this.options.readyOnListening) this.ready();
+      },
+    });
     const detach = () => {
-      server.removeListener(connectionEvent, onConnection);
-      server.removeListener('request', this.trackRequest);
-      server.removeListener('listening', onListening);
+      unwire();
       this.servers.delete(server);
     };
     this.servers.set(server, detach);
@@ -337,22 +322,6 @@ function disposedError(method: string): LameduckError {
 function removeItem<T>(list: T[], item: T): void {
   const index = list.indexOf(item);
   if (index !== -1) list.splice(index, 1);
-}
-
-/**
- * Stops accepting and closes the server's idle sockets (node's `close()` does both); resolves
- * when node reports the server closed. A server closed by someone else still gets its idle
- * sockets closed.
- */
-function closeListener(server: DrainableServer): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      server.closeIdleConnections();
-      resolve();
-      return;
-    }
-    server.close(() => resolve());
-  });
 }
 
 /**
