@@ -102,6 +102,19 @@ describe.each([
     expect(client.connections).toBe(2);
   });
 
+  it('serves a preStop httpGet path that starts the drain and answers once the delay has passed', async () => {
+    const lameduck = newLameduck({ drainDelayMs: 600 });
+    const app = newApp();
+    app.use(lameduckMiddleware(lameduck, { preStopPath: '/prestop' }));
+    addRoutes(app);
+    const client = await serve(app, lameduck);
+    const startedAt = Date.now();
+    const answer = await client.get('/prestop');
+    expect(answer.status).toBe(200);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(580);
+    expect(['closing', 'cleanup', 'stopped']).toContain(lameduck.state);
+  });
+
   it('middleware used but no server attached: warns with MISUSE and still drains what it tracks', async () => {
     const warnings: object[] = [];
     const logger: Logger = { debug() {}, info() {}, error() {}, warn: (obj) => warnings.push(obj) };
