@@ -24,7 +24,9 @@ export class KubeProxyBalancer {
   private readonly connectionsTo = new Map<string, number>();
   private readonly refusedBy = new Map<string, number>();
   private readonly conntrack = new Map<string, string>();
-  private readonly known = new Map<string, Endpoint>();
+  /** Established connections per endpoint, and what they carried after the endpoint was removed. */
+  private readonly open = new Map<string, number>();
+  private readonly removed = new Map<string, { open: number; bytesFromPod: number }>();
   /** When each new connection was routed, per endpoint (`performance.now()`). */
   private readonly routedAt: { name: string; at: number }[] = [];
 
@@ -33,24 +35,14 @@ export class KubeProxyBalancer {
     return this.listenWith(() => this.pick());
   }
 
-  /**
-   * A second port whose connections always go to one endpoint, listed or not: the connection
-   * of a client that was routed there before (an existing conntrack entry).
-   */
-  pinnedPort(name: string): Promise<number> {
-    return this.listenWith(
-      () => this.endpoints.find((endpoint) => endpoint.name === name) ?? this.known.get(name),
-    );
-  }
-
   addEndpoint(name: string, port: number): void {
-    this.known.set(name, { name, port });
     if (!this.endpoints.some((endpoint) => endpoint.name === name)) this.endpoints.push({ name, port });
   }
 
   /** Stops sending NEW connections to the endpoint; established ones keep flowing. */
   removeEndpoint(name: string): void {
     this.endpoints = this.endpoints.filter((endpoint) => endpoint.name !== name);
+    if (!this.removed.has(name)) this.removed.set(name, { open: this.open.get(name) ?? 0, bytesFromPod: 0 });
   }
 
   /** The endpoints new connections go to, in order. */
@@ -58,7 +50,7 @@ export class KubeProxyBalancer {
     return this.endpoints.map((endpoint) => endpoint.name);
   }
 
-  /** Which endpoint a client connection (by the client's local port) was sent to. */
+  /** Which endpoint a client connection (by the client's local port) was sent to: its conntrack entry. */
   endpointOf(clientPort: number): string | undefined {
     return this.conntrack.get(String(clientPort));
   }
@@ -68,6 +60,7 @@ export class KubeProxyBalancer {
     connections: Record<string, number>;
     refusedByPod: Record<string, number>;
     connectionsAfterDeletion: Record<string, number>;
+    afterRemoval: Record<string, { open: number; bytesFromPod: number }>;
   } {
     const after: Record<string, number> = {};
     for (const entry of this.routedAt)
@@ -76,6 +69,7 @@ export class KubeProxyBalancer {
       connections: Object.fromEntries(this.connectionsTo),
       refusedByPod: Object.fromEntries(this.refusedBy),
       connectionsAfterDeletion: after,
+      afterRemoval: Object.fromEntries([...this.removed].map(([name, value]) => [name, { ...value }])),
     };
   }
 
@@ -126,6 +120,13 @@ export class KubeProxyBalancer {
     let connected = false;
     pod.once('connect', () => {
       connected = true;
+      this.open.set(endpoint.name, (this.open.get(endpoint.name) ?? 0) + 1);
+      pod.once('close', () => this.open.set(endpoint.name, (this.open.get(endpoint.name) ?? 1) - 1));
+    });
+    // Conntrack at work: bytes the pod still sends on connections made before its removal.
+    pod.on('data', (chunk: Buffer) => {
+      const removed = this.removed.get(endpoint.name);
+      if (removed !== undefined) removed.bytesFromPod += chunk.length;
     });
     pod.on('error', (error: NodeJS.ErrnoException) => {
       if (!connected && error.code === 'ECONNREFUSED') {

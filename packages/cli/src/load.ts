@@ -1,4 +1,5 @@
-import { Client, Pool } from 'undici';
+import type { Socket } from 'node:net';
+import { buildConnector, Client, Pool } from 'undici';
 import { LOOPBACK } from './net-util.js';
 import { FAILURE_CLASSES, type FailureClass, type RequestStats } from './types.js';
 
@@ -200,19 +201,28 @@ async function sendOne(
 }
 
 /**
- * One long `GET /slow?ms=N` on its own keep-alive connection to `port` (a port pinned to the
- * pod, or HAProxy with the pin header).
+ * One long `GET /slow?ms=N` on its own keep-alive connection through the balancer.
+ * `onConnected` receives the connection's local port, so that the kube-proxy balancer can tell
+ * which pod it was routed to (its conntrack entry); HAProxy is steered with a pin header.
  */
 export async function sendLongRequest(
   port: number,
   ms: number,
   timeoutMs: number,
   headers: Record<string, string>,
+  onConnected: (localPort: number) => void,
 ): Promise<RequestRecord> {
+  const connector = buildConnector({});
   const client = new Client(`http://${LOOPBACK}:${port}`, {
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     pipelining: 1,
+    connect: (options, callback) =>
+      connector(options, (error, socket) => {
+        if (socket !== null) onConnected((socket as Socket).localPort ?? 0);
+        if (error !== null) callback(error, null);
+        else callback(null, socket as Socket);
+      }),
   });
   const startedAt = performance.now();
   try {

@@ -115,6 +115,11 @@ export function formatReport(report: SimulationReport): string {
     .map(([name, count]) => `${name} ${count}`)
     .join(' · ');
   if (after !== '') lines.push(`  new connections after the deletion  ${after}`);
+  for (const [name, kept] of Object.entries(report.balancer.afterRemoval)) {
+    lines.push(
+      `  ${name} removed with ${kept.open} connections open; they carried ${kept.bytesFromPod} bytes after that`,
+    );
+  }
   lines.push('');
   if (report.ok) {
     lines.push(`PASS  no request failed and ${p.name} exited by itself${afterSigterm}.`);

@@ -16,8 +16,10 @@ const LONG_REQUEST_HEAD_START_MS = 300;
 /** The balancer in front of the replicas, whichever kind it is. */
 interface Front {
   readonly port: number;
-  /** Where the long request goes, and with which headers, to land on `pod`. */
-  pinnedRoute(pod: string): Promise<{ port: number; headers: Record<string, string> }>;
+  /** Headers that steer a request to `pod` (HAProxy), or none (kube-proxy routes connections). */
+  pinHeaders(pod: string): Record<string, string>;
+  /** The pod a client connection was routed to, by the client's local port, when the balancer knows. */
+  podOf(clientPort: number): string | undefined;
   add(pod: Replica): Promise<void>;
   /** The endpoint path caught up: no new connections (kube-proxy) or deregistration (HAProxy). */
   remove(pod: string): Promise<void>;
@@ -102,15 +104,16 @@ async function runSimulation(
   await Promise.all(
     replicas.map((replica) => replica.waitReady(settings.readinessPath, settings.startTimeoutMs, signal)),
   );
-  const victim = replicas[0]!;
 
+  // The pod to delete: pod-1, or the pod the long request's connection was routed to.
+  let victim = replicas[0]!;
   status(
     `${settings.replicas} replicas ready (${replicas.map((r) => `${r.name} pid ${r.pid} port ${r.port}`).join(', ')}); starting the ${settings.lb} balancer`,
   );
   const front =
     settings.lb === 'kube-proxy'
       ? await kubeProxyFront(replicas)
-      : await haproxyFront(settings, replicas, replacementName, ports, registry, timeline, victim.name);
+      : await haproxyFront(settings, replicas, replacementName, ports, registry, timeline, () => victim.name);
   cleanups.push(() => front.close());
 
   const load = new LoadGenerator({
@@ -164,13 +167,17 @@ async function runSimulation(
 
   let longRequest: Promise<RequestRecord> | undefined;
   if (settings.longRequestMs !== null) {
-    const route = await front.pinnedRoute(victim.name);
-    timeline.mark('long-request-sent', `GET /slow?ms=${settings.longRequestMs} to ${victim.name}`);
+    const longMs = settings.longRequestMs;
+    let connected: (port: number) => void = () => {};
+    const localPort = new Promise<number>((resolve) => {
+      connected = resolve;
+    });
     longRequest = sendLongRequest(
-      route.port,
-      settings.longRequestMs,
+      front.port,
+      longMs,
       settings.requestTimeoutMs,
-      route.headers,
+      front.pinHeaders(victim.name),
+      connected,
     ).then((record) => {
       timeline.mark(
         'long-request-finished',
@@ -178,6 +185,10 @@ async function runSimulation(
       );
       return record;
     });
+    const port = await Promise.race([localPort, sleep(headStart, signal).then(() => 0)]);
+    const routedTo = replicas.find((replica) => replica.name === front.podOf(port));
+    if (routedTo !== undefined) victim = routedTo;
+    timeline.mark('long-request-sent', `GET /slow?ms=${longMs} on a connection to ${victim.name}`);
     await sleep(headStart, signal);
   }
 
@@ -298,9 +309,8 @@ async function kubeProxyFront(replicas: readonly Replica[]): Promise<Front> {
   for (const replica of replicas) balancer.addEndpoint(replica.name, replica.port);
   return {
     port,
-    async pinnedRoute(pod) {
-      return { port: await balancer.pinnedPort(pod), headers: {} };
-    },
+    pinHeaders: () => ({}),
+    podOf: (clientPort) => balancer.endpointOf(clientPort),
     async add(pod) {
       balancer.addEndpoint(pod.name, pod.port);
     },
@@ -321,7 +331,7 @@ async function haproxyFront(
   ports: ReadonlyMap<string, number>,
   registry: ProcessRegistry,
   timeline: Timeline,
-  victim: string,
+  victim: () => string,
 ): Promise<Front> {
   const servers = [
     ...replicas.map((replica) => ({ name: replica.name, port: replica.port, enabled: true })),
@@ -338,16 +348,15 @@ async function haproxyFront(
   });
   let markedDown = false;
   haproxy.onServerState((server, state, detail) => {
-    if (server !== victim || state !== 'DOWN' || markedDown || timeline.first('deleted') === undefined)
+    if (server !== victim() || state !== 'DOWN' || markedDown || timeline.first('deleted') === undefined)
       return;
     markedDown = true;
     timeline.mark('balancer-marked-down', `HAProxy: ${detail || 'health check failed'}`);
   });
   return {
     port: haproxy.port,
-    async pinnedRoute(pod) {
-      return { port: haproxy.port, headers: { [PIN_HEADER]: pod } };
-    },
+    pinHeaders: (pod) => ({ [PIN_HEADER]: pod }),
+    podOf: () => undefined,
     async add(pod) {
       await haproxy.setServerState(pod.name, 'ready');
     },
@@ -376,5 +385,5 @@ export function haproxyStats(csv: string): BalancerStats {
       continue;
     connections[server] = Number(cells[stot] ?? 0);
   }
-  return { connections, refusedByPod: {}, connectionsAfterDeletion: {} };
+  return { connections, refusedByPod: {}, connectionsAfterDeletion: {}, afterRemoval: {} };
 }

@@ -148,6 +148,11 @@ export interface BalancerStats {
   readonly refusedByPod: Readonly<Record<string, number>>;
   /** New connections per endpoint after the deletion (kube-proxy only): the lag at work. */
   readonly connectionsAfterDeletion: Readonly<Record<string, number>>;
+  /**
+   * Per removed endpoint (kube-proxy only): connections still open when it was removed, and the
+   * bytes the pod sent on them afterwards (they kept flowing: conntrack).
+   */
+  readonly afterRemoval: Readonly<Record<string, { readonly open: number; readonly bytesFromPod: number }>>;
 }
 
 export interface SimulationReport {

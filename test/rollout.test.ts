@@ -1,0 +1,77 @@
+import { formatReport, type SimulationReport } from 'lameduck';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  DRAIN_DELAY_MS,
+  EXAMPLES,
+  EXIT_SLACK_MS,
+  entryExists,
+  HAPROXY_MISSING,
+  haproxyInstalled,
+  LONG_REQUEST_MS,
+  MODES,
+  type ResultRow,
+  rolloutOptions,
+  row,
+  SCENARIOS,
+  type Scenario,
+  simulate,
+  table,
+} from './support/rollout.js';
+
+// Every example × {kube-proxy, HAProxy health checks} × {steady load, a request longer than the
+// delay in flight, idle keep-alive connections}: no request fails, the pod exits by itself
+// with code 0, soon after the drain delay (or the long request).
+
+const haproxy = haproxyInstalled();
+const rows: ResultRow[] = [];
+if (!haproxy && !process.env.CI) console.warn(HAPROXY_MISSING);
+
+afterAll(() => {
+  console.log(`\nrollout results\n${table(rows)}\n`);
+});
+
+function expectCleanRollout(report: SimulationReport, scenario: Scenario): void {
+  const text = formatReport(report);
+  expect(report.requests.failed, text).toBe(0);
+  expect(report.pod.killed, text).toBe(false);
+  expect(report.pod.signal, text).toBeNull();
+  expect(report.pod.exitCode, text).toBe(0);
+  expect(report.ok, text).toBe(true);
+  const exitMs = report.pod.exitAfterSigtermMs ?? Number.NaN;
+  if (scenario === 'long-request') {
+    // The long request was sent 300 ms before the deletion and must finish first.
+    expect(report.longRequest?.ok, text).toBe(true);
+    expect(report.longRequest?.durationMs ?? 0, text).toBeGreaterThanOrEqual(LONG_REQUEST_MS);
+    expect(exitMs, text).toBeGreaterThanOrEqual(LONG_REQUEST_MS - 400);
+    expect(exitMs, text).toBeLessThanOrEqual(LONG_REQUEST_MS + EXIT_SLACK_MS);
+  } else {
+    expect(exitMs, text).toBeGreaterThanOrEqual(DRAIN_DELAY_MS);
+    expect(exitMs, text).toBeLessThanOrEqual(DRAIN_DELAY_MS + EXIT_SLACK_MS);
+  }
+  if (scenario === 'idle') {
+    // One warm-up round before the deletion and one after the exit, nothing in between.
+    expect(report.requests.total, text).toBe(2 * report.settings.connections);
+    expect(report.requestsDuringTermination.ok + report.requestsDuringTermination.failed, text).toBe(0);
+  } else {
+    expect(report.requests.total, text).toBeGreaterThan(150);
+    expect(report.requestsDuringTermination.ok, text).toBeGreaterThan(50);
+  }
+}
+
+describe.each(EXAMPLES)('rollout of $name', (example) => {
+  for (const mode of MODES) {
+    for (const scenario of SCENARIOS) {
+      const needsHaproxy = mode === 'haproxy' && !haproxy;
+      it.skipIf(needsHaproxy && !process.env.CI)(
+        `${mode}, ${scenario}: no failed request, clean exit`,
+        async () => {
+          expect(entryExists(example.entry), `${example.entry} is missing (build the repo first)`).toBe(true);
+          expect(needsHaproxy, HAPROXY_MISSING).toBe(false);
+          const report = await simulate(rolloutOptions(example.entry, example.env, mode, scenario));
+          rows.push(row(example.name, mode, scenario, report));
+          expectCleanRollout(report, scenario);
+        },
+      );
+    }
+  }
+});
