@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getOnNewConnection, KeepAliveClient, sleep } from './client.js';
+import { runLoad } from './load.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/signal-app.mjs', import.meta.url));
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -75,6 +76,36 @@ describe('real signals (child process)', () => {
     expect(exitMs).toBeLessThan(10_000);
     const onClose = stdout.map((line) => JSON.parse(line)).find((line) => line.msg === 'onClose');
     expect(onClose).toEqual({ msg: 'onClose', inFlight: 0, listening: false, state: 'cleanup' });
+  });
+
+  it('SIGTERM under keep-alive load: every request answered 200 through the drain delay, none reset', async () => {
+    // The balancer stops routing here 600 ms after SIGTERM, inside the 1000 ms drain delay.
+    const delayMs = 1000;
+    const endpointLagMs = 600;
+    const { child, url, exited } = await startChild({ LAMEDUCK_DRAIN_DELAY_MS: String(delayMs) });
+    let signalledAt: number | undefined;
+    const load = runLoad(url, {
+      concurrency: 4,
+      maxRequests: 30_000,
+      maxMs: 8000,
+      markAt: () => signalledAt,
+      stopSendingAt: () => (signalledAt === undefined ? undefined : signalledAt + endpointLagMs),
+    });
+    await sleep(300);
+    signalledAt = Date.now();
+    child.kill('SIGTERM');
+    const report = await load;
+    const [code, signal] = await exited;
+    const exitMs = Date.now() - signalledAt;
+
+    expect([code, signal]).toEqual([0, null]);
+    expect(report.statuses).toEqual({});
+    expect(report.errors).toEqual([]);
+    expect(report.okAfterMark).toBeGreaterThan(0);
+    expect(exitMs).toBeGreaterThanOrEqual(delayMs - 50);
+    console.info(
+      `fastify under load: ${report.ok} requests 200 (${report.okAfterMark} sent after SIGTERM), 0 non-200, 0 errors; exit 0 ${exitMs} ms after SIGTERM`,
+    );
   });
 
   it('a second SIGTERM during the drain exits at once with the force exit code', async () => {
