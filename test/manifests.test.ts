@@ -304,6 +304,53 @@ describe('examples/*/Dockerfile', () => {
   );
 });
 
+describe('the checks accept what real manifests use', () => {
+  it('maps, IntOrString, quantities, valueFrom, volumes, other kinds: no false alarm', async () => {
+    const rich = `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: rich
+  annotations: { example.com/owner: team }
+spec:
+  selector: { matchLabels: { app: rich } }
+  template:
+    metadata: { labels: { app: rich } }
+    spec:
+      terminationGracePeriodSeconds: 45
+      topologySpreadConstraints:
+        - { maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway, labelSelector: { matchLabels: { app: rich } } }
+      volumes: [{ name: tmp, emptyDir: { sizeLimit: 64Mi } }]
+      containers:
+        - name: app
+          image: rich:1
+          env:
+            - { name: POD_NAME, valueFrom: { fieldRef: { fieldPath: metadata.name } } }
+            - { name: LAMEDUCK_DRAIN_DELAY_MS, value: "25000" }
+          lifecycle: { preStop: { httpGet: { path: /prestop, port: 3000 } } }
+          startupProbe: { httpGet: { path: /readyz, port: http }, failureThreshold: 30, periodSeconds: 1 }
+          resources: { requests: { cpu: 100m, memory: 128Mi }, limits: { memory: 1Gi } }
+          volumeMounts: [{ name: tmp, mountPath: /tmp }]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: rich }
+spec: { maxUnavailable: 1, selector: { matchLabels: { app: rich } } }
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: rich }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: rich }
+  minReplicas: 2
+  maxReplicas: 5
+  metrics: [{ type: Resource, resource: { name: cpu, target: { type: Utilization, averageUtilization: 70 } } }]
+`;
+    // 0 s preStop sleep (httpGet) + 25 s delay + 10 s + 5 s + 2 s = 42 s <= 45 s.
+    expect(await manifestProblems(rich)).toEqual([]);
+  });
+});
+
 describe('the checks fail on broken input', () => {
   const good = readFileSync(path.join(repo, 'examples', 'express', 'k8s', 'deployment.yaml'), 'utf8');
   const rules = async (text: string) => (await manifestProblems(text)).map((problem) => problem.rule);
