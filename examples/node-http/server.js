@@ -53,6 +53,10 @@ const server = http.createServer((req, res) => {
   send(res, 404, { error: 'not found' });
 });
 
+// Keep idle keep-alive sockets open longer than proxies and load balancers do (60 s), and
+// headersTimeout above keepAliveTimeout, or the proxy reuses a socket node just closed.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 lameduck.attach(server);
 
 const port = Number(process.env.PORT ?? 3000);

@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { haproxyConfig, parseServerState } from '../src/haproxy.js';
+import { classifyFailure, type RequestRecord, statusFailure, summarizeRequests } from '../src/load.js';
+import { createProgress } from '../src/progress.js';
+import { buildProblems, formatReport } from '../src/report.js';
+import { haproxyStats } from '../src/simulate.js';
+import type { SimulationReport } from '../src/types.js';
+
+function record(overrides: Partial<RequestRecord> = {}): RequestRecord {
+  return { startedAt: 0, durationMs: 10, slow: false, status: 200, connectionClose: false, ...overrides };
+}
+
+function report(overrides: Partial<SimulationReport> = {}): SimulationReport {
+  const requests = summarizeRequests([
+    record(),
+    record({ connectionClose: true }),
+    record({ slow: true, durationMs: 300 }),
+  ]);
+  return {
+    ok: true,
+    problems: [],
+    command: ['node', 'server.js'],
+    settings: {
+      lb: 'kube-proxy',
+      replicas: 2,
+      lagMs: 1000,
+      gracePeriodSeconds: 30,
+      preStop: 'none',
+      replace: false,
+      load: 'steady',
+      connections: 8,
+      rate: 100,
+      newConnectionRate: 10,
+      slowRatio: 0.2,
+      slowMs: 300,
+      longRequestMs: null,
+    },
+    timeline: [
+      { atMs: 0, kind: 'deleted', detail: 'pod-1' },
+      { atMs: 1, kind: 'sigterm', detail: 'to pid 42' },
+      { atMs: 1000, kind: 'endpoint-removed', detail: '' },
+      { atMs: 3012, kind: 'exited', detail: 'code 0' },
+    ],
+    requests,
+    requestsDuringTermination: { ok: 2, failed: 0 },
+    pod: {
+      name: 'pod-1',
+      pid: 42,
+      port: 1234,
+      exitCode: 0,
+      signal: null,
+      killed: false,
+      exitAfterSigtermMs: 3011,
+      exitAfterDeletionMs: 3012,
+    },
+    longRequest: null,
+    balancer: {
+      connections: { 'pod-1': 5, 'pod-2': 6 },
+      refusedByPod: {},
+      connectionsAfterDeletion: { 'pod-1': 2 },
+      afterRemoval: { 'pod-1': { open: 1, bytesFromPod: 153 } },
+    },
+    durationMs: 5000,
+    ...overrides,
+  };
+}
+
+describe('classifyFailure', () => {
+  it.each([
+    [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, 'refused'],
+    [{ code: 'ECONNRESET', message: 'read ECONNRESET' }, 'reset'],
+    [{ code: 'UND_ERR_SOCKET', message: 'other side closed', cause: { code: 'ECONNRESET' } }, 'reset'],
+    [{ code: 'UND_ERR_SOCKET', message: 'other side closed' }, 'closed'],
+    [{ message: 'socket hang up' }, 'closed'],
+    [{ code: 'UND_ERR_HEADERS_TIMEOUT', message: 'Headers Timeout Error' }, 'timeout'],
+    [{ code: 'UND_ERR_CONNECT_TIMEOUT', message: 'Connect Timeout Error' }, 'timeout'],
+    [{ code: 'EWHATEVER', message: 'odd' }, 'other'],
+  ])('%o is %s', (error, expected) => {
+    expect(classifyFailure(error).failure).toBe(expected);
+  });
+
+  it('sorts statuses: 2xx ok, 5xx, the rest other', () => {
+    expect(statusFailure(204)).toBeUndefined();
+    expect(statusFailure(502)).toBe('status5xx');
+    expect(statusFailure(404)).toBe('other');
+  });
+});
+
+describe('summarizeRequests', () => {
+  it('counts ok, failures per class, Connection: close and latency', () => {
+    const stats = summarizeRequests([
+      record({ durationMs: 1 }),
+      record({ durationMs: 2, connectionClose: true }),
+      record({ durationMs: 3, status: 503, failure: 'status5xx', error: 'HTTP 503' }),
+      record({ durationMs: 400, slow: true, status: undefined, failure: 'reset', error: 'ECONNRESET' }),
+    ]);
+    expect(stats).toMatchObject({ total: 4, ok: 2, failed: 2, connectionClose: 1, slow: 1 });
+    expect(stats.failures).toEqual({ refused: 0, reset: 1, closed: 0, status5xx: 1, timeout: 0, other: 0 });
+    expect(stats.latencyMs.max).toBe(400);
+    expect(stats.errorSamples).toEqual(['HTTP 503', 'ECONNRESET']);
+  });
+});
+
+describe('buildProblems', () => {
+  it('is empty for a clean run', () => {
+    expect(buildProblems(summarizeRequests([record()]), { name: 'pod-1', killed: false }, null)).toEqual([]);
+  });
+
+  it('names failed requests, SIGKILL and a failed long request', () => {
+    const problems = buildProblems(
+      summarizeRequests([record({ failure: 'refused', error: 'ECONNREFUSED' })]),
+      { name: 'pod-1', killed: true },
+      { ms: 4000, ok: false, durationMs: 100, failure: 'closed', error: 'other side closed' },
+    );
+    expect(problems).toHaveLength(3);
+  });
+});
+
+describe('formatReport', () => {
+  it('shows settings, the timeline, request classes, the pod and PASS', () => {
+    const text = formatReport(report());
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^lameduck simulate: kube-proxy, 2 replicas, lag 1000 ms/);
+    expect(lines).toContain('timeline (ms from deletion)');
+    expect(text).toMatch(/^\s+0 {2}pod deleted {2}pod-1$/m);
+    expect(text).toMatch(/^\s+3012 {2}exited {2}code 0$/m);
+    expect(text).toContain('3 ok, 0 failed of 3');
+    expect(text).toContain('1 responses carried Connection: close');
+    expect(text).toContain('refused 0 · reset 0 · hang-up/closed 0 · 5xx 0 · timeout 0 · other 0');
+    expect(text).toContain('exit code 0, 3011 ms after SIGTERM');
+    expect(text).toContain('no SIGKILL needed');
+    expect(text).toContain('pod-1 removed with 1 connections open; they carried 153 bytes after that');
+    expect(lines.at(-1)).toMatch(/^PASS/);
+  });
+
+  it('lists every problem under FAIL', () => {
+    const text = formatReport(
+      report({
+        ok: false,
+        problems: ['2 of 10 requests failed (refused 2)', 'pod-1 did not exit within the grace period'],
+      }),
+    );
+    const lines = text.split('\n');
+    expect(lines.at(-3)).toBe('FAIL');
+    expect(lines.at(-2)).toBe('  - 2 of 10 requests failed (refused 2)');
+  });
+
+  it('is JSON-serialisable as is (for --json)', () => {
+    const value = report();
+    expect(JSON.parse(JSON.stringify(value))).toEqual(value);
+  });
+});
+
+describe('HAProxy', () => {
+  it('generates a health-checking http config with the runtime API', () => {
+    const config = haproxyConfig({
+      frontendPort: 8080,
+      adminSocket: '/tmp/x/admin.sock',
+      readinessPath: '/readyz',
+      timeoutMs: 20_000,
+      servers: [
+        { name: 'pod-1', port: 3001, enabled: true },
+        { name: 'pod-3', port: 3003, enabled: false },
+      ],
+    });
+    for (const line of [
+      'mode http',
+      'option http-keep-alive',
+      'http-reuse safe',
+      'option httpchk GET /readyz',
+      'http-check expect status 200',
+      'default-server inter 500 fall 2 rise 2',
+      'stats socket /tmp/x/admin.sock mode 600 level admin',
+      'bind 127.0.0.1:8080',
+      'server pod-1 127.0.0.1:3001 check',
+      'server pod-3 127.0.0.1:3003 check disabled',
+    ]) {
+      expect(config.split('\n').map((l) => l.trim())).toContain(line);
+    }
+  });
+
+  it('reads server state changes from its log', () => {
+    expect(
+      parseServerState(
+        '[WARNING]  (8352) : Server pods/pod-1 is DOWN, reason: Layer7 wrong status, code: 503, check duration: 1ms.',
+      ),
+    ).toEqual({ server: 'pod-1', state: 'DOWN', detail: 'Layer7 wrong status' });
+    expect(parseServerState('[WARNING] Server pods/pod-2 is UP, reason: Layer7 check passed')?.state).toBe(
+      'UP',
+    );
+    expect(parseServerState('[NOTICE] haproxy version is 2.6.12')).toBeUndefined();
+  });
+
+  it('reads sessions per server from show stat', () => {
+    const csv = [
+      '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin',
+      'lameduck,FRONTEND,,,0,1,,12,0',
+      'pods,pod-1,0,0,0,1,,5,0',
+      'pods,pod-2,0,0,0,1,,7,0',
+      'pods,BACKEND,0,0,0,1,,12,0',
+    ].join('\n');
+    expect(haproxyStats(csv).connections).toEqual({ 'pod-1': 5, 'pod-2': 7 });
+  });
+});
+
+describe('progress', () => {
+  function sink(isTTY: boolean) {
+    let text = '';
+    return {
+      isTTY,
+      write(chunk: string) {
+        text += chunk;
+        return true;
+      },
+      get text() {
+        return text;
+      },
+    };
+  }
+
+  it('writes plain lines when not on a TTY, counts at most once a second', () => {
+    const out = sink(false);
+    const progress = createProgress(out, { verbose: false });
+    progress.onProgress({ kind: 'status', message: 'starting' });
+    for (const elapsedMs of [250, 500, 1250, 1500]) {
+      progress.onProgress({ kind: 'tick', elapsedMs, ok: 1, failed: 0, inFlight: 0, phase: 'serving' });
+    }
+    progress.onProgress({ kind: 'event', event: { atMs: 0, kind: 'sigterm', detail: 'to pid 1' } });
+    progress.done();
+    expect(out.text).not.toContain('\r');
+    expect(out.text.trimEnd().split('\n')).toHaveLength(4);
+  });
+
+  it('rewrites one live line on a TTY and clears it at the end', () => {
+    const out = sink(true);
+    const progress = createProgress(out, { verbose: false });
+    progress.onProgress({ kind: 'tick', elapsedMs: 250, ok: 1, failed: 0, inFlight: 2, phase: 'serving' });
+    progress.onProgress({ kind: 'tick', elapsedMs: 500, ok: 5, failed: 0, inFlight: 2, phase: 'draining' });
+    expect(out.text.split('\r\x1b[2K')).toHaveLength(3);
+    expect(out.text).not.toContain('\n');
+    progress.done();
+    expect(out.text.endsWith('\r\x1b[2K')).toBe(true);
+  });
+});
