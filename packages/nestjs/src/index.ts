@@ -1,4 +1,4 @@
-export type { Lameduck, LameduckOptions, ProbePaths, ShutdownResult, State } from '@lameduck/core';
+export * from '@lameduck/core';
 export { LAMEDUCK, LAMEDUCK_MODULE_OPTIONS } from './constants.js';
 export { InjectLameduck } from './inject-lameduck.decorator.js';
 export { LameduckModule } from './lameduck.module.js';

@@ -74,4 +74,21 @@ describe.each(platforms)('probes on $name', (platform) => {
     expect(await business.body.text()).toBe('ok');
     await done;
   });
+
+  it('serves a preStop httpGet path that starts the shutdown and answers after the drain delay', async () => {
+    const exit = vi.fn();
+    current = await startApp(platform, {
+      lameduck: { signals: false, exit, drainDelayMs: 300, preStopPath: '/prestop' },
+      rejectEverything: true,
+    });
+    const { service, url } = current;
+    const stopped = new Promise((resolve) => service.lameduck.once('stopped', resolve));
+    const startedAt = performance.now();
+    const preStop = await request(`${url}/prestop`);
+    expect(preStop.statusCode).toBe(200);
+    await preStop.body.dump();
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
+    await stopped;
+    expect(exit).toHaveBeenCalledWith(0);
+  });
 });
