@@ -1,7 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DRAIN_DELAY_MS, LAG_MS, NAIVE_SERVER, REPO } from './support/rollout.js';
+import {
+  DRAIN_DELAY_MS,
+  HAPROXY_MISSING,
+  haproxyInstalled,
+  LAG_MS,
+  NAIVE_SERVER,
+  REPO,
+} from './support/rollout.js';
+
+const haproxy = haproxyInstalled();
 
 // The published entry point, as users and CI run it: `node packages/cli/dist/bin.js simulate …`.
 
@@ -87,22 +96,37 @@ describe('lameduck simulate (bin)', () => {
     expect(result.stdout).toMatch(/^FAIL$/m);
   });
 
-  it('kills every process it started on Ctrl-C and exits 130', async () => {
-    const pids: number[] = [];
-    let interrupted = false;
-    const result = await run(
-      ['simulate', '--delete-after-ms', '30000', '--', process.execPath, 'examples/node-http/server.js'],
-      (stderr, child) => {
-        // "2 replicas ready (pod-1 pid N port P, pod-2 pid M port Q)": interrupt once the load runs.
-        if (interrupted || !/load: /.test(stderr)) return;
-        interrupted = true;
-        for (const match of stderr.matchAll(/pid (\d+) port/g)) pids.push(Number(match[1]));
-        child.kill('SIGINT');
+  for (const lb of ['kube-proxy', 'haproxy']) {
+    it.skipIf(lb === 'haproxy' && !haproxy && !process.env.CI)(
+      `${lb}: kills every process it started on Ctrl-C and exits 130`,
+      async () => {
+        expect(lb === 'kube-proxy' || haproxy, HAPROXY_MISSING).toBe(true);
+        const pids: number[] = [];
+        let interrupted = false;
+        const result = await run(
+          [
+            'simulate',
+            '--lb',
+            lb,
+            '--delete-after-ms',
+            '30000',
+            '--',
+            process.execPath,
+            'examples/node-http/server.js',
+          ],
+          (stderr, child) => {
+            // Status lines name every PID ("pod-1 pid N port P", "HAProxy (pid N)"); interrupt once the load runs.
+            if (interrupted || !/load: /.test(stderr)) return;
+            interrupted = true;
+            for (const match of stderr.matchAll(/pid (\d+)/g)) pids.push(Number(match[1]));
+            child.kill('SIGINT');
+          },
+        );
+        expect(interrupted).toBe(true);
+        expect(result.code).toBe(130);
+        expect(pids).toHaveLength(lb === 'haproxy' ? 3 : 2);
+        for (const pid of pids) expect(isRunning(pid), `pid ${pid} still running`).toBe(false);
       },
     );
-    expect(interrupted).toBe(true);
-    expect(result.code).toBe(130);
-    expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(isRunning(pid), `replica pid ${pid} still running`).toBe(false);
-  });
+  }
 });

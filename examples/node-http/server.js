@@ -3,7 +3,8 @@
 //   PORT=3000 LAMEDUCK_DRAIN_DELAY_MS=5000 node examples/node-http/server.js
 //
 // Routes: GET / answers at once, GET /slow?ms=N answers after N ms, /readyz and /livez are
-// the probes. Settings come from LAMEDUCK_* environment variables. Prints one JSON line
+// the probes, GET /prestop is for a preStop httpGet hook (it starts the drain and answers once
+// the drain delay has passed). Settings come from LAMEDUCK_* environment variables. Prints one JSON line
 // {"msg":"listening","port":N} on stdout once it listens.
 import * as http from 'node:http';
 import { createLameduck, createProbeRouter } from '@lameduck/core';
@@ -11,7 +12,7 @@ import { createLameduck, createProbeRouter } from '@lameduck/core';
 const MAX_SLOW_MS = 60_000;
 
 const lameduck = createLameduck();
-const probes = createProbeRouter(lameduck);
+const probes = createProbeRouter(lameduck, { preStopPath: '/prestop' });
 
 // Stands for a database pool: cleanup closes it after HTTP has drained.
 const pool = {

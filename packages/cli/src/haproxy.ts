@@ -145,6 +145,10 @@ export class HaproxyBalancer {
     return balancer;
   }
 
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
   /** Called on every server state change HAProxy reports. */
   onServerState(listener: (server: string, state: 'UP' | 'DOWN', detail: string) => void): void {
     this.stateListeners.push(listener);

@@ -16,6 +16,8 @@ const LONG_REQUEST_HEAD_START_MS = 300;
 /** The balancer in front of the replicas, whichever kind it is. */
 interface Front {
   readonly port: number;
+  /** One line for the progress output. */
+  readonly description: string;
   /** Headers that steer a request to `pod` (HAProxy), or none (kube-proxy routes connections). */
   pinHeaders(pod: string): Record<string, string>;
   /** The pod a client connection was routed to, by the client's local port, when the balancer knows. */
@@ -115,6 +117,7 @@ async function runSimulation(
       ? await kubeProxyFront(replicas)
       : await haproxyFront(settings, replicas, replacementName, ports, registry, timeline, () => victim.name);
   cleanups.push(() => front.close());
+  status(front.description);
 
   const load = new LoadGenerator({
     port: front.port,
@@ -309,6 +312,7 @@ async function kubeProxyFront(replicas: readonly Replica[]): Promise<Front> {
   for (const replica of replicas) balancer.addEndpoint(replica.name, replica.port);
   return {
     port,
+    description: `kube-proxy balancer on 127.0.0.1:${port}`,
     pinHeaders: () => ({}),
     podOf: (clientPort) => balancer.endpointOf(clientPort),
     async add(pod) {
@@ -355,6 +359,7 @@ async function haproxyFront(
   });
   return {
     port: haproxy.port,
+    description: `HAProxy (pid ${haproxy.pid}) on 127.0.0.1:${haproxy.port}, health-checking ${settings.readinessPath}`,
     pinHeaders: (pod) => ({ [PIN_HEADER]: pod }),
     podOf: () => undefined,
     async add(pod) {
