@@ -57,6 +57,16 @@ describe('@lameduck/fastify plugin', () => {
     expect(exit).toHaveBeenCalledExactlyOnceWith(0);
   });
 
+  it("warns when Fastify binds several addresses (host 'localhost'), and only then", async () => {
+    const { lines, stream } = captureLines();
+    const app = Fastify({ logger: { level: 'warn', stream } });
+    await app.register(lameduck, quiet);
+    await app.listen({ port: 0, host: 'localhost' });
+    cleanups.push(() => closeApp(app));
+    const warned = lines.some((line) => String(line.msg).includes('only the first one drains'));
+    expect(warned).toBe(app.addresses().length > 1);
+  });
+
   it('decorates the instance with the lameduck handle', async () => {
     const { app } = await startApp({ ...quiet, drainDelayMs: 0 });
     cleanups.push(() => closeApp(app));
