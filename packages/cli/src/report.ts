@@ -117,7 +117,9 @@ export function formatReport(report: SimulationReport): string {
   if (after !== '') lines.push(`  new connections after the deletion  ${after}`);
   for (const [name, kept] of Object.entries(report.balancer.afterRemoval)) {
     lines.push(
-      `  ${name} removed with ${kept.open} connections open; they carried ${kept.bytesFromPod} bytes after that`,
+      kept.open === 0
+        ? `  ${name}: no connection was open when its endpoint was removed`
+        : `  ${name}: ${kept.open} connection(s) still open when its endpoint was removed; conntrack kept them (${kept.bytesFromPod} bytes came back on them)`,
     );
   }
   lines.push('');

@@ -129,7 +129,9 @@ describe('formatReport', () => {
     expect(text).toContain('refused 0 · reset 0 · hang-up/closed 0 · 5xx 0 · timeout 0 · other 0');
     expect(text).toContain('exit code 0, 3011 ms after SIGTERM');
     expect(text).toContain('no SIGKILL needed');
-    expect(text).toContain('pod-1 removed with 1 connections open; they carried 153 bytes after that');
+    expect(text).toContain(
+      'pod-1: 1 connection(s) still open when its endpoint was removed; conntrack kept them (153 bytes came back on them)',
+    );
     expect(lines.at(-1)).toMatch(/^PASS/);
   });
 
