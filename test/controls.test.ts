@@ -21,11 +21,14 @@ describe('controls that must fail', () => {
       command: [process.execPath, NAIVE_SERVER],
       lb: 'kube-proxy',
       lagMs: LAG_MS,
+      // At least this request is in flight when the process dies.
+      longRequestMs: 2000,
     });
     const text = formatReport(report);
     expect(report.requests.failed, text).toBeGreaterThan(0);
     expect(report.ok, text).toBe(false);
     expect(report.pod.signal, text).toBe('SIGTERM');
+    expect(report.longRequest?.ok, text).toBe(false);
   });
 
   it('a naive server that closes its listener at SIGTERM loses requests and is SIGKILLed', async () => {
@@ -35,8 +38,10 @@ describe('controls that must fail', () => {
       env: { NAIVE_SHUTDOWN: 'close' },
       lb: 'kube-proxy',
       lagMs: LAG_MS,
-      // Keep-alive clients keep its connections open; do not wait 30 s for the SIGKILL.
+      // Keep-alive clients keep its connections open, and one request outlasts the grace
+      // period; do not wait 30 s for the SIGKILL.
       gracePeriodSeconds: 4,
+      longRequestMs: 6000,
     });
     const text = formatReport(report);
     expect(report.requests.failed, text).toBeGreaterThan(0);
@@ -62,7 +67,12 @@ describe('controls that must fail', () => {
 
   it.skipIf(!haproxy && !process.env.CI)('HAProxy: a naive server loses requests', async () => {
     expect(haproxy, HAPROXY_MISSING).toBe(true);
-    const report = await simulate({ ...base, command: [process.execPath, NAIVE_SERVER], lb: 'haproxy' });
+    const report = await simulate({
+      ...base,
+      command: [process.execPath, NAIVE_SERVER],
+      lb: 'haproxy',
+      longRequestMs: 2000,
+    });
     const text = formatReport(report);
     expect(report.requests.failed, text).toBeGreaterThan(0);
     expect(report.ok, text).toBe(false);
