@@ -43,6 +43,7 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
   private adapter: AbstractHttpAdapter | undefined;
   private app: INestApplication | undefined;
   private setUpError: unknown;
+  private keepProbesFirst: () => void = () => undefined;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -113,6 +114,8 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
         );
       }
       this.checkSignalOwner(this.app);
+      // Something (devtools, instrumentation) may have set its own request hook meanwhile.
+      this.keepProbesFirst();
       this.lameduck.attach(adapter.getHttpServer());
     } catch (error) {
       this.release();
@@ -134,7 +137,7 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     if (this.adapter !== undefined) return;
     this.adapter = adapter;
     try {
-      registerProbes(adapter, this.lameduck, this.paths);
+      this.keepProbesFirst = registerProbes(adapter, this.lameduck, this.paths);
       this.teardown.interceptClose(adapter);
     } catch (error) {
       this.setUpError = error;

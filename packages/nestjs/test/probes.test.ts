@@ -1,7 +1,8 @@
+import type { AbstractHttpAdapter } from '@nestjs/core';
 import { request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startApp, type TestApp } from './utils/app.js';
-import { platforms } from './utils/platforms.js';
+import { createApp, startApp, type TestApp } from './utils/app.js';
+import { platforms, urlOf } from './utils/platforms.js';
 
 describe.each(platforms)('probes on $name', (platform) => {
   let current: TestApp | undefined;
@@ -10,16 +11,20 @@ describe.each(platforms)('probes on $name', (platform) => {
     current = undefined;
   });
 
-  it('answers at the adapter level: a global guard, prefix and URI versioning never touch them', async () => {
+  it('answers at the adapter level: guards, interceptors, middleware, prefix and versioning never touch them', async () => {
     current = await startApp(platform, {
       lameduck: { signals: false, exit: vi.fn() },
       rejectEverything: true,
       globalPrefix: 'api',
       uriVersioning: true,
     });
+    // Every layer rejects business requests: Nest middleware answers 401 before the guard.
     const business = await request(`${current.url}/api/v1`);
-    expect(business.statusCode).toBe(403);
+    expect(business.statusCode).toBe(401);
     await business.body.dump();
+    const unknown = await request(`${current.url}/api/v1/readyz`);
+    expect(unknown.statusCode).not.toBe(200);
+    await unknown.body.dump();
 
     const ready = await request(`${current.url}/readyz`);
     expect(ready.statusCode).toBe(200);
@@ -90,5 +95,25 @@ describe.each(platforms)('probes on $name', (platform) => {
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
     await stopped;
     expect(exit).toHaveBeenCalledWith(0);
+  });
+
+  it("keeps the adapter's request hook set by someone else, and stays in front of one set later", async () => {
+    const { app } = await createApp(platform, { lameduck: { signals: false, exit: vi.fn() } });
+    const seen: string[] = [];
+    // Like devtools or instrumentation, set after LameduckModule registered its probes.
+    (app.getHttpAdapter() as unknown as AbstractHttpAdapter).setOnRequestHook(
+      (req: unknown, _res: unknown, done: () => void) => {
+        const raw = (req as { raw?: { url?: string }; url?: string }).raw ?? (req as { url?: string });
+        seen.push(String(raw.url));
+        done();
+      },
+    );
+    await app.listen(0, '127.0.0.1');
+    current = { app, url: await urlOf(app) } as TestApp;
+    expect((await request(`${current.url}/readyz`)).statusCode).toBe(200);
+    const business = await request(`${current.url}/`);
+    expect(business.statusCode).toBe(200);
+    await business.body.dump();
+    expect(seen).toEqual(['/']);
   });
 });

@@ -7,12 +7,17 @@ import {
   type INestApplication,
   Inject,
   Injectable,
+  type MiddlewareConsumer,
   Module,
+  type NestInterceptor,
+  type NestModule,
   type OnModuleDestroy,
   Query,
+  ServiceUnavailableException,
   VersioningType,
 } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import type { Observable } from 'rxjs';
 import { LameduckModule, type LameduckModuleOptions, LameduckService } from '../../src/index.js';
 import type { Platform } from './platforms.js';
 import { urlOf } from './platforms.js';
@@ -74,10 +79,24 @@ export class RejectEverything implements CanActivate {
   }
 }
 
+/** A global interceptor that fails every request it sees. */
+export class FailEverything implements NestInterceptor {
+  intercept(): Observable<unknown> {
+    throw new ServiceUnavailableException('interceptor says no');
+  }
+}
+
+/** Nest middleware on every route that answers 401 itself. */
+function unauthorized(_req: unknown, res: { statusCode: number; end(body: string): void }): void {
+  res.statusCode = 401;
+  res.end('middleware says no');
+}
+
 export interface AppSetup {
   readonly lameduck?: LameduckModuleOptions;
   /** A dynamic module replacing `LameduckModule.forRoot(lameduck)`. */
   readonly lameduckModule?: DynamicModule;
+  /** A global guard, a global interceptor and a Nest middleware on every route, all rejecting. */
   readonly rejectEverything?: boolean;
   readonly globalPrefix?: string;
   readonly uriVersioning?: boolean;
@@ -96,7 +115,11 @@ export interface TestApp {
 
 export function createAppModule(setup: AppSetup, log: EventLog): DynamicModule {
   @Module({})
-  class TestAppModule {}
+  class TestAppModule implements NestModule {
+    configure(consumer: MiddlewareConsumer): void {
+      if (setup.rejectEverything) consumer.apply(unauthorized).forRoutes('*path');
+    }
+  }
   return {
     module: TestAppModule,
     imports: [setup.lameduckModule ?? LameduckModule.forRoot(setup.lameduck ?? {})],
@@ -104,7 +127,12 @@ export function createAppModule(setup: AppSetup, log: EventLog): DynamicModule {
     providers: [
       FakePool,
       { provide: EVENT_LOG, useValue: log },
-      ...(setup.rejectEverything ? [{ provide: APP_GUARD, useClass: RejectEverything }] : []),
+      ...(setup.rejectEverything
+        ? [
+            { provide: APP_GUARD, useClass: RejectEverything },
+            { provide: APP_INTERCEPTOR, useClass: FailEverything },
+          ]
+        : []),
     ],
   };
 }
