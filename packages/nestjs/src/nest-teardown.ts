@@ -77,7 +77,12 @@ export class NestTeardown {
     if ((state === 'starting' || state === 'serving') && !nestIsHandlingSignal(this.app)) {
       this.startedByAppClose = true;
     }
-    const sequence = this.lameduck.shutdown('app.close()');
+    let sequence: Promise<unknown>;
+    try {
+      sequence = this.lameduck.shutdown('app.close()');
+    } catch {
+      return; // Disposed after a failed start-up: nothing was served, Nest closes on its own.
+    }
     // The sequence settles without reaching the hook only when cleanup time ran out first.
     await Promise.race([this.turn, sequence.then(() => undefined)]);
   }
