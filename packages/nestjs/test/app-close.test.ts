@@ -41,7 +41,11 @@ describe.each(platforms)('app.close() on $name', (platform) => {
     await app.close();
     expect(await load.results).toEqual(Array(IN_FLIGHT).fill(200));
     // Same order as on SIGTERM: requests, the app's lameduck hooks, then Nest's teardown.
-    expect(log.events).toEqual([...Array(IN_FLIGHT).fill('request:done'), 'hook:flush', 'pool:onModuleDestroy']);
+    expect(log.events).toEqual([
+      ...Array(IN_FLIGHT).fill('request:done'),
+      'hook:flush',
+      'pool:onModuleDestroy',
+    ]);
     const result = await service.lameduck.shutdown();
     expect(result).toMatchObject({ reason: 'app.close()', exitCode: 0 });
     // app.close() started it: whoever called app.close() decides how the process ends.
