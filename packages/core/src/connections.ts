@@ -1,15 +1,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Clock } from './types.js';
 
 interface SocketEntry {
   /** Requests on this socket whose response has not closed yet. */
   inFlight: number;
+  /** Requests this socket has carried. */
+  requests: number;
   /**
-   * Whether an attached server announced this socket. Such a server closes its idle sockets
-   * itself when the listener closes (`closeIdleConnections()`), and only it can tell a socket
-   * with no request from one whose request headers are still arriving.
+   * `socket.bytesRead` when the socket last became idle (accepted, or its last response
+   * closed). More bytes than that mean the next request is arriving.
    */
-  fromServer: boolean;
+  idleBytes: number;
+  /** The first-request grace timer of a socket that has not carried a request yet. */
+  graceTimer: unknown;
+}
+
+export interface ConnectionTrackerOptions {
+  readonly clock: Clock;
+  /** How long a connection that has not sent a request yet may take to send one once closing. */
+  readonly firstRequestGraceMs: number;
 }
 
 /**
@@ -21,6 +31,8 @@ interface SocketEntry {
  * `close` listener.
  */
 export class ConnectionTracker {
+  private readonly clock: Clock;
+  private readonly firstRequestGraceMs: number;
   private readonly sockets = new Map<Socket, SocketEntry>();
   private readonly inFlight = new Set<ServerResponse>();
   private readonly tracked = new WeakSet<ServerResponse>();
@@ -37,6 +49,11 @@ export class ConnectionTracker {
   /** Whether any request was tracked (used to warn when no server was attached). */
   sawRequests = false;
 
+  constructor(options: ConnectionTrackerOptions) {
+    this.clock = options.clock;
+    this.firstRequestGraceMs = options.firstRequestGraceMs;
+  }
+
   get socketCount(): number {
     return this.sockets.size;
   }
@@ -47,7 +64,7 @@ export class ConnectionTracker {
 
   /** Registers a socket from the server's `connection` / `secureConnection` event. */
   trackSocket = (socket: Socket): void => {
-    this.entryFor(socket).fromServer = true;
+    this.entryFor(socket);
   };
 
   /** Registers one request; safe to call twice for the same response. */
@@ -58,6 +75,7 @@ export class ConnectionTracker {
     const socket = req.socket;
     const entry = this.entryFor(socket);
     entry.inFlight += 1;
+    entry.requests += 1;
     this.inFlight.add(res);
     if (this.draining) {
       this.requestsDuringDrain += 1;
@@ -66,7 +84,9 @@ export class ConnectionTracker {
     res.once('close', () => {
       entry.inFlight -= 1;
       this.inFlight.delete(res);
-      if (this.draining && entry.inFlight === 0) this.closeAfterResponse(socket);
+      if (entry.inFlight !== 0) return;
+      entry.idleBytes = socket.bytesRead;
+      if (this.draining) this.closeAfterResponse(socket);
     });
   };
 
@@ -78,14 +98,18 @@ export class ConnectionTracker {
   }
 
   /**
-   * Listener closed: idle sockets close now, busy ones after their last response. Sockets of
-   * attached servers are left to the server's `closeIdleConnections()`, which spares a socket
-   * whose request is still arriving; the others are closed here when no request is in flight.
+   * Listener closed: idle sockets close now, busy ones after their last response. The check
+   * waits for one poll phase of the event loop so that bytes already received are read: a
+   * socket whose next request is arriving is served (with `Connection: close`), not cut off.
    */
   startClosing(): void {
     this.startDraining();
     this.closing = true;
-    for (const socket of this.sockets.keys()) this.closeIfIdle(socket);
+    setImmediate(() =>
+      setImmediate(() => {
+        for (const socket of this.sockets.keys()) this.closeIfIdle(socket);
+      }),
+    );
   }
 
   /** Resolves when every tracked socket has closed. */
@@ -113,9 +137,11 @@ export class ConnectionTracker {
   private entryFor(socket: Socket): SocketEntry {
     let entry = this.sockets.get(socket);
     if (entry === undefined) {
-      entry = { inFlight: 0, fromServer: false };
+      entry = { inFlight: 0, requests: 0, idleBytes: socket.bytesRead, graceTimer: undefined };
       this.sockets.set(socket, entry);
+      const created = entry;
       socket.once('close', () => {
+        if (created.graceTimer !== undefined) this.clock.clearTimeout(created.graceTimer);
         if (!this.sockets.delete(socket)) return;
         if (this.draining) this.socketsClosed += 1;
         this.notifyIfEmpty();
@@ -127,7 +153,17 @@ export class ConnectionTracker {
 
   private closeIfIdle(socket: Socket): void {
     const entry = this.sockets.get(socket);
-    if (entry !== undefined && entry.inFlight === 0 && !entry.fromServer) socket.destroy();
+    if (entry === undefined || entry.inFlight !== 0) return;
+    // Bytes since the socket went idle: a request is arriving. It gets `Connection: close`
+    // and the socket closes after its response (or at the drain timeout).
+    if (socket.bytesRead > entry.idleBytes) return;
+    // A connection accepted just before the listener closed usually has its first request
+    // on the way: give it a bounded grace instead of resetting it.
+    if (entry.requests === 0 && entry.graceTimer === undefined && this.firstRequestGraceMs > 0) {
+      entry.graceTimer = this.clock.setTimeout(() => this.closeIfIdle(socket), this.firstRequestGraceMs);
+      return;
+    }
+    socket.destroy();
   }
 
   private closeAfterResponse(socket: Socket): void {

@@ -20,6 +20,11 @@ export const DEFAULTS = Object.freeze({
   readyOnListening: true,
   summary: true,
   readinessCheckTimeoutMs: 1000,
+  /**
+   * Once the listener closed, how long a connection that has not sent a request yet may take
+   * to send its first one (capped at half the drain timeout).
+   */
+  firstRequestGraceMs: 1000,
   readinessPath: '/readyz',
   livenessPath: '/livez',
 } as const);

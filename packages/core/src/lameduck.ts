@@ -9,7 +9,7 @@ import { checkHookArgs, type RegisteredHook, runHooks } from './hooks.js';
 import { createDefaultLogger } from './logger.js';
 import { resolveOptions } from './options.js';
 import { livenessResponse, type RegisteredCheck, readinessResponse, sendProbe } from './probes.js';
-import { checkServer, closeListener, wireServer } from './servers.js';
+import { checkServer, stopAccepting, wireServer } from './servers.js';
 import { listenForSignals } from './signals.js';
 import { summaryLine } from './summary.js';
 import type {
@@ -37,7 +37,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly exit: (code: number) => void;
-  private readonly connections = new ConnectionTracker();
+  private readonly connections: ConnectionTracker;
   private readonly servers = new Map<DrainableServer, () => void>();
   private readonly hooks: RegisteredHook[] = [];
   private readonly checks: RegisteredCheck[] = [];
@@ -57,6 +57,13 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     this.options = resolveOptions(options);
     this.budget = checkBudget(this.options);
     this.clock = options.clock ?? systemClock;
+    this.connections = new ConnectionTracker({
+      clock: this.clock,
+      firstRequestGraceMs: Math.min(
+        DEFAULTS.firstRequestGraceMs,
+        Math.floor(this.options.drainTimeoutMs / 2),
+      ),
+    });
     this.logger = options.logger ?? createDefaultLogger(options.env ?? process.env);
     this.exit = options.exit ?? ((code: number) => process.exit(code));
     this.removeSignalListeners = listenForSignals(
@@ -209,13 +216,15 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     // closing: stop accepting, close idle sockets, wait for in-flight work. With
     // failReadiness 'never' readiness keeps answering from its checks until exit.
     this.setState('closing');
-    const serversClosed = [...this.servers.keys()].map(closeListener);
+    const servers = [...this.servers.keys()];
+    const serversClosed = servers.map(stopAccepting);
     this.connections.startClosing();
-    const drained = await withTimeout(
-      this.clock,
-      Promise.all([this.connections.whenAllClosed(), ...serversClosed]),
-      this.options.drainTimeoutMs,
-    );
+    const allClosed = this.connections.whenAllClosed().then(() => {
+      // Sockets accepted before attach() are not tracked; node knows which of them are idle.
+      for (const server of servers) server.closeIdleConnections();
+      return Promise.all(serversClosed);
+    });
+    const drained = await withTimeout(this.clock, allClosed, this.options.drainTimeoutMs);
     if (drained === TIMED_OUT) {
       this.logger.warn(
         { sockets: this.connections.socketCount, inFlight: this.connections.inFlightCount },

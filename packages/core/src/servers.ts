@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
+import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
 import type { DrainableServer } from './types.js';
@@ -43,17 +44,17 @@ export function wireServer(server: DrainableServer, listeners: ServerListeners):
 }
 
 /**
- * Stops accepting and closes the server's idle sockets (node's `close()` does both); resolves
- * when node reports the server closed. A server closed by someone else still gets its idle
- * sockets closed.
+ * Stops accepting new connections; resolves when node reports the server closed (every
+ * connection ended). Only the listener closes here: `http.Server#close()` would also close
+ * the sockets node considers idle at once, including one whose next request is already
+ * waiting to be read. The connection tracker closes idle sockets itself, a moment later.
  */
-export function closeListener(server: DrainableServer): Promise<void> {
+export function stopAccepting(server: DrainableServer): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) {
-      server.closeIdleConnections();
       resolve();
       return;
     }
-    server.close(() => resolve());
+    net.Server.prototype.close.call(server, () => resolve());
   });
 }

@@ -3,7 +3,7 @@ import type * as http from 'node:http';
 import * as net from 'node:net';
 import { Client, errors } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Lameduck, State } from '../src/index.js';
+import { DEFAULTS, type Lameduck, type State } from '../src/index.js';
 import {
   closeServer,
   createTestLameduck,
@@ -183,11 +183,16 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     s.keepAliveTimeout = 30_000;
     const { lameduck } = createTestLameduck({ drainDelayMs: 400, drainTimeoutMs: 1000 });
     lameduck.attach(s);
+    const serverSide: Array<Promise<State>> = [];
+    s.on('connection', (socket: net.Socket) => {
+      serverSide.push(new Promise((resolve) => socket.once('close', () => resolve(lameduck.state))));
+    });
     const clients = [client(originOf(s)), client(originOf(s)), client(originOf(s))];
     for (const c of clients) await (await c.request({ path: '/', method: 'GET' })).body.text();
-    const states = clients.map((c) => stateAtDisconnect(c, lameduck));
+    const disconnected = clients.map((c) => once(c, 'disconnect'));
     const summary = await lameduck.shutdown('test');
-    expect(await Promise.all(states)).toEqual(['closing', 'closing', 'closing']);
+    expect(await Promise.all(serverSide)).toEqual(['closing', 'closing', 'closing']);
+    await Promise.all(disconnected);
     expect(summary.socketsClosed).toBe(3);
     expect(summary.socketsDestroyed).toBe(0);
     // Idle sockets do not hold the drain: closing took far less than keepAliveTimeout.
@@ -252,6 +257,126 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     const summary = await result;
     expect(summary.exitCode).toBe(0);
     expect(summary.requestsDuringDrain).toBe(1);
+  });
+
+  it('a connection accepted before the listener closed whose first request comes later is served', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 3000 });
+    lameduck.attach(s);
+    const accepted = once(s, 'connection');
+    const socket = net.connect(portOf(s), '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', () => {});
+    const closed = once(socket, 'close');
+    await accepted;
+    const closing = nextState(lameduck, 'closing');
+    const result = lameduck.shutdown('test');
+    await closing;
+    await delay(200);
+    socket.write('GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received.toLowerCase()).toContain('connection: close');
+    const summary = await result;
+    expect(summary.exitCode).toBe(0);
+    expect(summary.socketsDestroyed).toBe(0);
+  });
+
+  it('a connection that never sends a request is closed after the first-request grace, not held to the drain timeout', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 5000 });
+    lameduck.attach(s);
+    const accepted = once(s, 'connection');
+    const socket = net.connect(portOf(s), '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    socket.on('error', () => {});
+    const closed = once(socket, 'close');
+    await accepted;
+    const summary = await lameduck.shutdown('test');
+    await closed;
+    expect(summary.phases.closing).toBeGreaterThanOrEqual(DEFAULTS.firstRequestGraceMs - 10);
+    expect(summary.phases.closing).toBeLessThan(4000);
+    expect(summary.socketsClosed).toBe(1);
+    expect(summary.socketsDestroyed).toBe(0);
+    expect(summary.exitCode).toBe(0);
+  });
+
+  it('an idle keep-alive socket whose next request reached the server as the listener closed is served', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    s.keepAliveTimeout = 30_000;
+    const { lameduck } = createTestLameduck({ drainDelayMs: 100, drainTimeoutMs: 3000 });
+    lameduck.attach(s);
+    const socket = net.connect(portOf(s), '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    socket.on('error', () => {});
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      received += chunk;
+    });
+    const closed = once(socket, 'close');
+    socket.write('GET /one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    while (!received.endsWith('ok')) await once(socket, 'data');
+    expect(received.toLowerCase()).toContain('connection: keep-alive');
+    received = '';
+    // The next request is on the wire the moment the listener closes.
+    lameduck.once('closing', () => socket.write('GET /two HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    const result = lameduck.shutdown('test');
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received.toLowerCase()).toContain('connection: close');
+    expect((await result).exitCode).toBe(0);
+  });
+
+  it('under a stream of new connections across the close, every connection node accepted is served', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    const { lameduck } = createTestLameduck({ drainDelayMs: 200, drainTimeoutMs: 3000 });
+    lameduck.attach(s);
+    const port = portOf(s);
+    let accepted = 0;
+    s.on('connection', () => {
+      accepted += 1;
+    });
+    const outcomes = new Map<string, number>();
+    const count = (outcome: string) => outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    const oneRequest = () =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1');
+        let received = '';
+        socket.setEncoding('utf8');
+        socket.on('connect', () => socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+        socket.on('data', (chunk: string) => {
+          received += chunk;
+        });
+        socket.on('error', (error: NodeJS.ErrnoException) => count(error.code ?? 'error'));
+        socket.on('close', () => {
+          if (received.endsWith('\r\n\r\nok')) count('200');
+          resolve();
+        });
+      });
+    const stopAt = Date.now() + 700;
+    setTimeout(() => void lameduck.shutdown('test'), 150);
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        for (let i = 0; i < 5000 && Date.now() < stopAt; i += 1) await oneRequest();
+      }),
+    );
+    const summary = await lameduck.shutdown();
+    expect(summary.exitCode).toBe(0);
+    expect(outcomes.get('ECONNREFUSED') ?? 0).toBeGreaterThan(0);
+    // Connections node accepted were all answered; a reset can only come from the kernel's
+    // accept queue at the instant the listener closes, never from lameduck.
+    expect(outcomes.get('200')).toBe(accepted);
+    // At most one connection per client was in the kernel's queue when the listener closed.
+    let resets = 0;
+    for (const [outcome, n] of outcomes) {
+      expect(['200', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']).toContain(outcome);
+      if (outcome === 'ECONNRESET' || outcome === 'EPIPE') resets += n;
+    }
+    expect(resets).toBeLessThanOrEqual(6);
   });
 
   it('the drain timeout destroys a hung request and counts it; the exit code is 1', async () => {
