@@ -133,8 +133,9 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     void this.lameduck.shutdown().then(() => this.release());
   }
 
-  private setUp(adapter: AbstractHttpAdapter): void {
-    if (this.adapter !== undefined) return;
+  private setUp(adapter: AbstractHttpAdapter | null | undefined): void {
+    // createApplicationContext() sets no adapter (null): onApplicationBootstrap reports it.
+    if (this.adapter !== undefined || adapter === null || adapter === undefined) return;
     this.adapter = adapter;
     try {
       this.keepProbesFirst = registerProbes(adapter, this.lameduck, this.paths);

@@ -211,3 +211,16 @@ describe.each(platforms)('who owns the signals, on $name', (platform) => {
     );
   });
 });
+
+describe('without an HTTP server', () => {
+  it('createApplicationContext() fails init with LAMEDUCK_MISUSE and lets go of its signals', async () => {
+    const before = process.listenerCount('SIGTERM');
+    @Module({ imports: [LameduckModule.forRoot({ exit: vi.fn() })] })
+    class Root {}
+    await expectCode(
+      NestFactory.createApplicationContext(Root, { logger: false, abortOnError: false }),
+      ErrorCodes.MISUSE,
+    );
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+});
