@@ -453,6 +453,49 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     expect(summary.socketsClosed).toBe(2);
   });
 
+  it('an upgraded connection is in-flight work: the app closes it on closing, or the drain timeout does', async () => {
+    const upgraded = new Set<net.Socket>();
+    const s = await server((_req, res) => res.end('ok'));
+    s.on('upgrade', (_req, socket: net.Socket) => {
+      upgraded.add(socket);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
+    });
+    const openUpgraded = async (port: number) => {
+      const socket = net.connect(port, '127.0.0.1');
+      cleanups.push(() => socket.destroy());
+      socket.on('error', () => {});
+      // A client answers the server's close with its own.
+      socket.on('end', () => socket.end());
+      socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
+      await once(socket, 'data');
+    };
+    const first = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 400, exitOnStopped: false });
+    first.lameduck.attach(s);
+    await openUpgraded(portOf(s));
+    const unclosed = await first.lameduck.shutdown('test');
+    expect(unclosed.socketsDestroyed).toBe(1);
+    expect(unclosed.phases.closing).toBeGreaterThanOrEqual(390);
+    expect(unclosed.exitCode).toBe(1);
+
+    const again = await server((_req, res) => res.end('ok'));
+    again.on('upgrade', (_req, socket: net.Socket) => {
+      upgraded.add(socket);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
+    });
+    upgraded.clear();
+    const second = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 2000, exitOnStopped: false });
+    second.lameduck.attach(again);
+    // What a WebSocket server does with close code 1001 (going away).
+    second.lameduck.on('closing', () => {
+      for (const socket of upgraded) socket.end();
+    });
+    await openUpgraded(portOf(again));
+    const closed = await second.lameduck.shutdown('test');
+    expect(closed.socketsDestroyed).toBe(0);
+    expect(closed.socketsClosed).toBe(1);
+    expect(closed.exitCode).toBe(0);
+  });
+
   it('business routes never answer 503 because of shutdown', async () => {
     const s = await server((_req, res) => res.end('business'));
     const { lameduck } = createTestLameduck({ drainDelayMs: 300, drainTimeoutMs: 1000 });
