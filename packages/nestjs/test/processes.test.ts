@@ -134,6 +134,16 @@ describe.each(platforms)('as PID 1 of a container-like PID namespace, on $name',
     await load.close();
   });
 
+  it('enableShutdownHooks() called after listen(), too late to be refused: still drains first and exits 0', async () => {
+    const app = await startAsPid1(mains.get('commonjs')!, { ...env, FIXTURE_MODE: 'late-nest-hooks' });
+    const load = await slowRequests(app.url);
+    process.kill(app.pid, 'SIGTERM');
+    expect(await load.answers).toEqual(ALL_OK);
+    expect(await app.exited).toMatchObject({ code: 0, signal: null });
+    expect(eventsOf(app.jsonLines())).toEqual(ORDER);
+    await load.close();
+  });
+
   it('control: Nest alone re-raises SIGTERM after its teardown, which PID 1 ignores, so it never exits', async () => {
     const app = await startAsPid1(mains.get('commonjs')!, { ...env, FIXTURE_MODE: 'nest-only' });
     process.kill(app.pid, 'SIGTERM');
