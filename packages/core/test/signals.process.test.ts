@@ -117,7 +117,8 @@ describe('real signals (child process)', () => {
   });
 
   it('a second SIGTERM exits at once with forceExitCode (130)', async () => {
-    const fixture = await startFixture({ options: { drainDelayMs: 5000, drainTimeoutMs: 5000 } });
+    // Inside Kubernetes the drain delay defaults to 5 s.
+    const fixture = await startFixture({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' } });
     process.kill(fixture.pid, 'SIGTERM');
     await fixture.message((m) => m.state === 'draining');
     const secondAt = Date.now();
@@ -126,6 +127,33 @@ describe('real signals (child process)', () => {
     expect([exit.code, exit.signal]).toEqual([130, null]);
     // Long before the 5 s drain delay would have ended.
     expect(exit.at - secondAt).toBeLessThan(2000);
+  });
+
+  it('preStop httpGet then SIGTERM, as the kubelet does: one shutdown, served to the end, exit 0', async () => {
+    const fixture = await startFixture({
+      env: { LAMEDUCK_DRAIN_DELAY_MS: '400', LAMEDUCK_DRAIN_TIMEOUT_MS: '2000' },
+    });
+    const c = client(fixture.port);
+    const startedAt = Date.now();
+    const preStop = await c.request({ path: '/prestop', method: 'GET' });
+    expect(preStop.statusCode).toBe(200);
+    await preStop.body.text();
+    // The answer came once the drain delay (from LAMEDUCK_DRAIN_DELAY_MS) had passed.
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(390);
+    process.kill(fixture.pid, 'SIGTERM');
+    const exit = await fixture.exited;
+    expect([exit.code, exit.signal]).toEqual([0, null]);
+    const all = summaries(fixture.stderr());
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ reason: 'preStop', exitCode: 0 });
+  });
+
+  it('a malformed LAMEDUCK_* variable stops the start-up with a coded error naming it', async () => {
+    const error = await startFixture({ env: { LAMEDUCK_DRAIN_TIMEOUT_MS: '10s' } }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    // node prints the uncaught LameduckError with its code and message.
+    expect((error as Error).message).toContain("code: 'LAMEDUCK_INVALID_ENV'");
+    expect((error as Error).message).toContain('LAMEDUCK_DRAIN_TIMEOUT_MS');
   });
 
   it('node as PID 1 of a PID namespace exits by itself on SIGTERM with code 0', async (context) => {

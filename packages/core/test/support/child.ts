@@ -7,6 +7,8 @@ export const FIXTURE = fileURLToPath(new URL('../fixtures/server.mjs', import.me
 export interface FixtureConfig {
   readonly options?: Record<string, unknown>;
   readonly hooks?: ReadonlyArray<{ name: string; behavior: 'ok' | 'hang' | 'throw'; timeoutMs?: number }>;
+  /** Extra environment variables (LAMEDUCK_*, KUBERNETES_SERVICE_HOST). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface Exit {
@@ -48,7 +50,8 @@ function fixtureEnv(config: FixtureConfig): NodeJS.ProcessEnv {
     if (name.startsWith('LAMEDUCK_') || name === 'NODE_OPTIONS') continue;
     env[name] = value;
   }
-  env.LAMEDUCK_FIXTURE = JSON.stringify(config);
+  Object.assign(env, config.env);
+  env.LAMEDUCK_FIXTURE = JSON.stringify({ options: config.options, hooks: config.hooks });
   return env;
 }
 
