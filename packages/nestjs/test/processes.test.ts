@@ -147,11 +147,15 @@ describe.each(platforms)('as PID 1 of a container-like PID namespace, on $name',
   it('control: Nest alone re-raises SIGTERM after its teardown, which PID 1 ignores, so it never exits', async () => {
     const app = await startAsPid1(mains.get('commonjs')!, { ...env, FIXTURE_MODE: 'nest-only' });
     process.kill(app.pid, 'SIGTERM');
+    // Nest finishes its teardown, re-raises SIGTERM, and PID 1 ignores it.
+    for (let i = 0; i < 200 && !eventsOf(app.jsonLines()).includes('onApplicationShutdown'); i += 1) {
+      await sleep(50);
+    }
+    expect(eventsOf(app.jsonLines())).toContain('onApplicationShutdown');
     const outcome = await Promise.race([
       app.exited.then(() => 'exited'),
-      sleep(2500).then(() => 'still running'),
+      sleep(1500).then(() => 'still running'),
     ]);
-    expect(eventsOf(app.jsonLines())).toContain('onApplicationShutdown');
     expect(outcome).toBe('still running');
   });
 });
