@@ -35,7 +35,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 
   // One run per command: the user's, or each example.
-  let runs: { label: string | undefined; options: SimulationOptions; missing?: string }[];
+  let runs: { label: string | undefined; name: string; options: SimulationOptions; missing?: string }[];
   try {
     const env = { ...request.options.env };
     if (request.example !== undefined) {
@@ -44,6 +44,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const delay = String(request.drainDelayMs ?? EXAMPLE_DRAIN_DELAY_MS);
       runs = examples.map((example) => ({
         label: request.example === 'all' ? example.name : undefined,
+        name: example.name,
         options: {
           ...request.options,
           command: example.command,
@@ -55,7 +56,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     } else {
       if (request.drainDelayMs !== undefined) env.LAMEDUCK_DRAIN_DELAY_MS = String(request.drainDelayMs);
       runs = [
-        { label: undefined, options: { ...request.options, command: request.options.command ?? [], env } },
+        {
+          label: undefined,
+          name: 'command',
+          options: { ...request.options, command: request.options.command ?? [], env },
+        },
       ];
     }
     for (const run of runs) resolveSimulation(run.options);
@@ -67,7 +72,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let exitCode = EXIT_OK;
   for (const run of runs) {
     if (run.missing !== undefined) {
-      io.stderr.write(`lameduck: skipping example ${run.label}: ${run.missing}\n`);
+      io.stderr.write(`lameduck: cannot run example ${run.name}: ${run.missing}\n`);
+      exitCode = EXIT_FAILED;
       continue;
     }
     if (run.label !== undefined && !request.json) io.stdout.write(`\n=== example ${run.label} ===\n`);

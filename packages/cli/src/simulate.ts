@@ -45,8 +45,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const killOnExit = () => registry.killAllNow();
   process.once('exit', killOnExit);
   const cleanups: (() => Promise<void> | void)[] = [];
+  let onAbort: () => void = () => {};
   const aborted = new Promise<never>((_, reject) => {
-    const onAbort = () => reject(setupError('aborted; every process it started was killed'));
+    onAbort = () => reject(setupError('aborted; every process it started was killed'));
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -59,6 +60,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
     await registry.killAll();
     process.removeListener('exit', killOnExit);
+    options.signal?.removeEventListener('abort', onAbort);
   }
 }
 
