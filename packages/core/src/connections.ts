@@ -72,8 +72,7 @@ export class ConnectionTracker {
     if (this.tracked.has(res)) return;
     this.tracked.add(res);
     this.sawRequests = true;
-    const socket = req.socket;
-    const entry = this.entryFor(socket);
+    const entry = this.entryFor(req.socket);
     entry.inFlight += 1;
     entry.requests += 1;
     this.inFlight.add(res);
@@ -81,14 +80,28 @@ export class ConnectionTracker {
       this.requestsDuringDrain += 1;
       this.markConnectionClose(req, res);
     }
-    res.once('close', () => {
-      entry.inFlight -= 1;
-      this.inFlight.delete(res);
-      if (entry.inFlight !== 0) return;
-      entry.idleBytes = socket.bytesRead;
-      if (this.draining) this.closeAfterResponse(socket);
-    });
+    // One shared listener (no closure per request); 'close' fires once per response.
+    res.on('close', this.onResponseClose);
   };
+
+  private readonly onResponseClose = (() => {
+    const tracker = this;
+    return function onResponseClose(this: ServerResponse): void {
+      tracker.responseClosed(this);
+    };
+  })();
+
+  private responseClosed(res: ServerResponse): void {
+    this.inFlight.delete(res);
+    const socket = res.req.socket;
+    const entry = this.sockets.get(socket);
+    // Undefined when the socket closed first (or was destroyed at the drain timeout).
+    if (entry === undefined) return;
+    entry.inFlight -= 1;
+    if (entry.inFlight !== 0) return;
+    entry.idleBytes = socket.bytesRead;
+    if (this.draining) this.closeAfterResponse(socket);
+  }
 
   /** From now on every response says `Connection: close`, including those in flight. */
   startDraining(): void {
