@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, startFixture, summaries, unshareProbe } from './support/child.js';
@@ -178,5 +181,48 @@ describe('real signals (child process)', () => {
     const exit = await fixture.exited;
     expect([exit.code, exit.signal]).toEqual([0, null]);
     expect(summaries(fixture.stderr())[0]).toMatchObject({ reason: 'SIGTERM', exitCode: 0 });
+  });
+});
+
+describe('the README quick start', () => {
+  it('runs as written: serves, answers the probes, and exits 0 on SIGTERM', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const code = /## Quick start[^\n]*\n+```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    // Inside the package folder (git-ignored), so `@lameduck/core` resolves to this package's dist.
+    const tmp = fileURLToPath(new URL('../.lameduck-tmp/', import.meta.url));
+    mkdirSync(tmp, { recursive: true });
+    const dir = mkdtempSync(`${tmp}quick-start-`);
+    const file = `${dir}/server.mjs`;
+    writeFileSync(file, code ?? '');
+    try {
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PORT: '0' };
+      const child = spawn(process.execPath, [file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const guard = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      let stdout = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          stdout += chunk;
+          const match = /listening on (\d+)/.exec(stdout);
+          if (match) resolve(Number(match[1]));
+        });
+        child.once('exit', () => reject(new Error(`quick start exited before listening: ${stdout}`)));
+      });
+      const c = client(port);
+      const hello = await c.request({ path: '/', method: 'GET' });
+      expect(await hello.body.text()).toBe('hello');
+      const ready = await c.request({ path: '/readyz', method: 'GET' });
+      expect(ready.statusCode).toBe(200);
+      await ready.body.text();
+      const live = await c.request({ path: '/livez', method: 'GET' });
+      expect(live.statusCode).toBe(200);
+      await live.body.text();
+      child.kill('SIGTERM');
+      expect(await exited).toEqual([0, null]);
+      clearTimeout(guard);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
