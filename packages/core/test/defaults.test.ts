@@ -108,6 +108,22 @@ describe('DEFAULTS and the docs agree', () => {
     }
   });
 
+  it('the README prose repeats the DEFAULTS numbers it mentions', () => {
+    const readme = read('../README.md').replace(/\s+/g, ' ');
+    expect(readme).toContain(`${DEFAULTS.firstRequestGraceMs / 1000} s (at most half the drain timeout)`);
+    const parts = [
+      DEFAULTS.drainDelayMsInKubernetes,
+      DEFAULTS.drainTimeoutMs,
+      DEFAULTS.cleanupTimeoutMs,
+      DEFAULTS.marginMs,
+    ].map((ms) => ms / 1000);
+    const total = parts.reduce((sum, n) => sum + n, 0);
+    expect(readme).toContain(
+      `${parts.join(' + ')} = ${total} s of the default ${DEFAULTS.gracePeriodSeconds} s`,
+    );
+    expect(readme).toContain(`(default timeout ${DEFAULTS.readinessCheckTimeoutMs} ms)`);
+  });
+
   it('the README error catalogue lists every error code', () => {
     const readme = read('../README.md');
     for (const code of Object.values(ErrorCodes))
