@@ -194,10 +194,6 @@ export class ConnectionTracker {
     if (req.httpVersionMajor >= 2) return;
     if (res.headersSent) return;
     res.setHeader('Connection', 'close');
-    // Frameworks that reset headers on errors (Koa's ctx.onerror removes them all) drop the
-    // header; with keep-alive off node still ends the socket after the response (and writes
-    // `Connection: close` unless the app removed that header itself).
-    res.shouldKeepAlive = false;
   }
 
   private notifyIfEmpty(): void {
