@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { httpGet, LOOPBACK, sleep } from './net-util.js';
+import { httpGet, LOOPBACK, runAt, sleep } from './net-util.js';
 import { describeExit, type ExitInfo, type Replica } from './replicas.js';
 import type { Timeline } from './timeline.js';
 import type { PreStop } from './types.js';
@@ -23,25 +23,26 @@ export interface PodTermination {
  */
 export async function terminatePod(
   pod: Replica,
-  options: { preStop: PreStop | undefined; gracePeriodSeconds: number; timeline: Timeline },
+  options: {
+    preStop: PreStop | undefined;
+    gracePeriodSeconds: number;
+    timeline: Timeline;
+    deletedAt: number;
+  },
 ): Promise<PodTermination> {
-  const { timeline } = options;
-  const deletedAt = performance.now();
+  const { timeline, deletedAt } = options;
   let killAt = deletedAt + options.gracePeriodSeconds * 1000;
   let killed = false;
   let sigtermAt: number | undefined;
-  let killTimer: NodeJS.Timeout | undefined;
+  let cancelKill: () => void = () => {};
   const armKill = () => {
-    if (killTimer !== undefined) clearTimeout(killTimer);
-    killTimer = setTimeout(
-      () => {
-        if (!pod.running) return;
-        killed = true;
-        timeline.mark('sigkill', `grace period of ${options.gracePeriodSeconds} s ran out`);
-        pod.signal('SIGKILL');
-      },
-      Math.max(0, killAt - performance.now()),
-    );
+    cancelKill();
+    cancelKill = runAt(killAt, () => {
+      if (!pod.running) return;
+      killed = true;
+      timeline.mark('sigkill', `grace period of ${options.gracePeriodSeconds} s ran out`);
+      pod.signal('SIGKILL');
+    });
   };
   armKill();
 
@@ -71,7 +72,7 @@ export async function terminatePod(
     pod.signal('SIGTERM');
   }
   const exit = await pod.exited;
-  clearTimeout(killTimer);
+  cancelKill();
   const afterSigterm = sigtermAt === undefined ? '' : `, ${Math.round(exit.at - sigtermAt)} ms after SIGTERM`;
   timeline.mark('exited', `${describeExit(exit)}${afterSigterm}`);
   return { exit, killed, sigtermAt };

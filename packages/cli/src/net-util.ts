@@ -55,7 +55,26 @@ export function httpGet(port: number, path: string, timeoutMs: number): Promise<
   });
 }
 
-/** Resolves after `ms`, or at once when the signal aborts. */
+/**
+ * Calls `fn` once `performance.now()` has reached `at` (node timers may fire a fraction of a
+ * millisecond early; this never does). Returns a cancel function.
+ */
+export function runAt(at: number, fn: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    timer = setTimeout(
+      () => {
+        if (performance.now() < at) arm();
+        else fn();
+      },
+      Math.max(0, Math.ceil(at - performance.now())),
+    );
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/** Resolves after at least `ms`, or at once when the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted || ms <= 0) {
@@ -63,13 +82,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       return;
     }
     const onAbort = () => {
-      clearTimeout(timer);
+      cancel();
       resolve();
     };
-    const timer = setTimeout(() => {
+    const cancel = runAt(performance.now() + ms, () => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

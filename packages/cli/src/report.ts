@@ -1,4 +1,10 @@
+import type { PodTermination } from './kubelet.js';
+import { type RequestRecord, summarizeRequests } from './load.js';
+import type { ResolvedSimulation } from './options.js';
+import type { Replica } from './replicas.js';
+import type { Timeline } from './timeline.js';
 import {
+  type BalancerStats,
   FAILURE_CLASSES,
   type FailureClass,
   type LongRequestOutcome,
@@ -33,6 +39,87 @@ const EVENT_LABELS: Readonly<Record<TimelineKind, string>> = {
   sigkill: 'SIGKILL',
   exited: 'exited',
 };
+
+export interface ReportInput {
+  readonly settings: ResolvedSimulation;
+  /** Every request, the long one included. */
+  readonly records: readonly RequestRecord[];
+  readonly longRecord: RequestRecord | undefined;
+  readonly pod: Replica;
+  readonly termination: PodTermination;
+  /** `performance.now()` of the deletion and of the start of the run. */
+  readonly deletedAt: number;
+  readonly startedAt: number;
+  readonly balancer: BalancerStats;
+  readonly timeline: Timeline;
+}
+
+/** Builds the report from what one run recorded. */
+export function assembleReport(input: ReportInput): SimulationReport {
+  const { settings, records, longRecord, termination, deletedAt } = input;
+  const exitAt = termination.exit.at;
+  const during = records.filter((record) => record.startedAt >= deletedAt && record.startedAt <= exitAt);
+  const requests = summarizeRequests(records);
+  const longRequest: LongRequestOutcome | null =
+    longRecord === undefined
+      ? null
+      : {
+          ms: settings.longRequestMs ?? 0,
+          ok: longRecord.failure === undefined,
+          durationMs: Math.round(longRecord.durationMs),
+          ...(longRecord.failure === undefined
+            ? {}
+            : { failure: longRecord.failure, error: longRecord.error }),
+        };
+  const pod: PodOutcome = {
+    name: input.pod.name,
+    pid: input.pod.pid,
+    port: input.pod.port,
+    exitCode: termination.exit.code,
+    signal: termination.exit.signal,
+    killed: termination.killed,
+    exitAfterSigtermMs:
+      termination.sigtermAt === undefined ? null : Math.round(exitAt - termination.sigtermAt),
+    exitAfterDeletionMs: Math.round(exitAt - deletedAt),
+  };
+  const problems = buildProblems(requests, pod, longRequest);
+  const preStop = settings.preStop;
+  return {
+    ok: problems.length === 0,
+    problems,
+    command: settings.command,
+    settings: {
+      lb: settings.lb,
+      replicas: settings.replicas,
+      lagMs: settings.lagMs,
+      gracePeriodSeconds: settings.gracePeriodSeconds,
+      preStop:
+        preStop === undefined
+          ? 'none'
+          : 'sleepSeconds' in preStop
+            ? `sleep ${preStop.sleepSeconds} s`
+            : `httpGet ${preStop.httpGetPath}`,
+      replace: settings.replace,
+      load: settings.load,
+      connections: settings.connections,
+      rate: settings.load === 'idle' ? 0 : settings.rate,
+      newConnectionRate: settings.load === 'idle' ? 0 : settings.newConnectionRate,
+      slowRatio: settings.slowRatio,
+      slowMs: settings.slowMs,
+      longRequestMs: settings.longRequestMs,
+    },
+    timeline: input.timeline.events(),
+    requests,
+    requestsDuringTermination: {
+      ok: during.filter((record) => record.failure === undefined).length,
+      failed: during.filter((record) => record.failure !== undefined).length,
+    },
+    pod,
+    longRequest,
+    balancer: input.balancer,
+    durationMs: Math.round(performance.now() - input.startedAt),
+  };
+}
 
 /** Why a run failed, in words a user can act on. Empty when it passed. */
 export function buildProblems(

@@ -1,34 +1,16 @@
-import { HaproxyBalancer, PIN_HEADER } from './haproxy.js';
-import { KubeProxyBalancer } from './kube-proxy.js';
+import { haproxyFront, kubeProxyFront } from './front.js';
 import { type PodTermination, terminatePod, watchReadiness } from './kubelet.js';
-import { LoadGenerator, type RequestRecord, sendLongRequest, summarizeRequests } from './load.js';
-import { findFreePort, sleep } from './net-util.js';
+import { LoadGenerator, type RequestRecord, sendLongRequest } from './load.js';
+import { findFreePort, runAt, sleep } from './net-util.js';
 import { type ResolvedSimulation, resolveSimulation } from './options.js';
 import { ProcessRegistry, Replica, setupError } from './replicas.js';
-import { buildProblems } from './report.js';
+import { assembleReport } from './report.js';
 import { Timeline } from './timeline.js';
-import type { BalancerStats, LongRequestOutcome, SimulationOptions, SimulationReport } from './types.js';
+import type { SimulationOptions, SimulationReport } from './types.js';
 
 const TICK_MS = 250;
 /** How long the long request gets to reach the pod before the deletion. */
 const LONG_REQUEST_HEAD_START_MS = 300;
-
-/** The balancer in front of the replicas, whichever kind it is. */
-interface Front {
-  readonly port: number;
-  /** One line for the progress output. */
-  readonly description: string;
-  /** Headers that steer a request to `pod` (HAProxy), or none (kube-proxy routes connections). */
-  pinHeaders(pod: string): Record<string, string>;
-  /** The pod a client connection was routed to, by the client's local port, when the balancer knows. */
-  podOf(clientPort: number): string | undefined;
-  add(pod: Replica): Promise<void>;
-  /** The endpoint path caught up: no new connections (kube-proxy) or deregistration (HAProxy). */
-  remove(pod: string): Promise<void>;
-  /** Statistics; `deletedAt` splits connections before and after the deletion. */
-  stats(deletedAt: number): Promise<BalancerStats>;
-  close(): Promise<void>;
-}
 
 /**
  * Runs one simulated rollout: starts the replicas, puts a balancer in front, drives keep-alive
@@ -198,16 +180,15 @@ async function runSimulation(
   }
 
   status(`deleting ${victim.name} (pid ${victim.pid})`);
-  timeline.mark('deleted', `${victim.name} (pid ${victim.pid}, port ${victim.port})`);
-  const deletedAt = performance.now();
-  let lagTimer: NodeJS.Timeout | undefined;
+  const deletedAt = timeline.mark('deleted', `${victim.name} (pid ${victim.pid}, port ${victim.port})`);
+  let cancelLag: () => void = () => {};
   if (settings.lagMs !== null) {
-    lagTimer = setTimeout(() => {
+    cancelLag = runAt(deletedAt + settings.lagMs, () => {
       void front
         .remove(victim.name)
         .then(() => timeline.mark('endpoint-removed', `after a lag of ${settings.lagMs} ms`));
-    }, settings.lagMs);
-    cleanups.push(() => clearTimeout(lagTimer));
+    });
+    cleanups.push(cancelLag);
   }
   const stopProber = watchReadiness(victim, settings.readinessPath, timeline);
   cleanups.push(stopProber);
@@ -215,6 +196,7 @@ async function runSimulation(
     preStop: settings.preStop,
     gracePeriodSeconds: settings.gracePeriodSeconds,
     timeline,
+    deletedAt,
   });
   stopProber();
   status(`${victim.name} exited; load goes on for ${settings.afterExitMs} ms`);
@@ -226,71 +208,19 @@ async function runSimulation(
   const longRecord = longRequest === undefined ? undefined : await longRequest;
   await load.close();
   clearInterval(ticker);
-  if (lagTimer !== undefined) clearTimeout(lagTimer);
+  cancelLag();
 
-  const records = longRecord === undefined ? load.records : [...load.records, longRecord];
-  const exitAt = termination.exit.at;
-  const during = records.filter((record) => record.startedAt >= deletedAt && record.startedAt <= exitAt);
-  const requests = summarizeRequests(records);
-  const longOutcome: LongRequestOutcome | null =
-    longRecord === undefined
-      ? null
-      : {
-          ms: settings.longRequestMs ?? 0,
-          ok: longRecord.failure === undefined,
-          durationMs: Math.round(longRecord.durationMs),
-          ...(longRecord.failure === undefined
-            ? {}
-            : { failure: longRecord.failure, error: longRecord.error }),
-        };
-  const pod = {
-    name: victim.name,
-    pid: victim.pid,
-    port: victim.port,
-    exitCode: termination.exit.code,
-    signal: termination.exit.signal,
-    killed: termination.killed,
-    exitAfterSigtermMs:
-      termination.sigtermAt === undefined ? null : Math.round(exitAt - termination.sigtermAt),
-    exitAfterDeletionMs: Math.round(exitAt - deletedAt),
-  };
-  const balancer = await front.stats(deletedAt);
-  const problems = buildProblems(requests, pod, longOutcome);
-  return {
-    ok: problems.length === 0,
-    problems,
-    command: settings.command,
-    settings: {
-      lb: settings.lb,
-      replicas: settings.replicas,
-      lagMs: settings.lagMs,
-      gracePeriodSeconds: settings.gracePeriodSeconds,
-      preStop:
-        settings.preStop === undefined
-          ? 'none'
-          : 'sleepSeconds' in settings.preStop
-            ? `sleep ${settings.preStop.sleepSeconds} s`
-            : `httpGet ${settings.preStop.httpGetPath}`,
-      replace: settings.replace,
-      load: settings.load,
-      connections: settings.connections,
-      rate: settings.load === 'idle' ? 0 : settings.rate,
-      newConnectionRate: settings.load === 'idle' ? 0 : settings.newConnectionRate,
-      slowRatio: settings.slowRatio,
-      slowMs: settings.slowMs,
-      longRequestMs: settings.longRequestMs,
-    },
-    timeline: timeline.events(),
-    requests,
-    requestsDuringTermination: {
-      ok: during.filter((record) => record.failure === undefined).length,
-      failed: during.filter((record) => record.failure !== undefined).length,
-    },
-    pod,
-    longRequest: longOutcome,
-    balancer,
-    durationMs: Math.round(performance.now() - startedAt),
-  };
+  return assembleReport({
+    settings,
+    records: longRecord === undefined ? load.records : [...load.records, longRecord],
+    longRecord,
+    pod: victim,
+    termination,
+    deletedAt,
+    balancer: await front.stats(deletedAt),
+    timeline,
+    startedAt,
+  });
 }
 
 function summarizeRequestsFast(records: readonly RequestRecord[]): { ok: number; failed: number } {
@@ -306,91 +236,4 @@ function phaseOf(timeline: Timeline): string {
   if (timeline.first('prestop-started') !== undefined) return 'preStop';
   if (timeline.first('deleted') !== undefined) return 'deleted';
   return 'serving';
-}
-
-async function kubeProxyFront(replicas: readonly Replica[]): Promise<Front> {
-  const balancer = new KubeProxyBalancer();
-  const port = await balancer.listen();
-  for (const replica of replicas) balancer.addEndpoint(replica.name, replica.port);
-  return {
-    port,
-    description: `kube-proxy balancer on 127.0.0.1:${port}`,
-    pinHeaders: () => ({}),
-    podOf: (clientPort) => balancer.endpointOf(clientPort),
-    async add(pod) {
-      balancer.addEndpoint(pod.name, pod.port);
-    },
-    async remove(pod) {
-      balancer.removeEndpoint(pod);
-    },
-    async stats(deletedAt) {
-      return balancer.stats(deletedAt);
-    },
-    close: () => balancer.close(),
-  };
-}
-
-async function haproxyFront(
-  settings: ResolvedSimulation,
-  replicas: readonly Replica[],
-  replacementName: string,
-  ports: ReadonlyMap<string, number>,
-  registry: ProcessRegistry,
-  timeline: Timeline,
-  victim: () => string,
-): Promise<Front> {
-  const servers = [
-    ...replicas.map((replica) => ({ name: replica.name, port: replica.port, enabled: true })),
-    ...(settings.replace
-      ? [{ name: replacementName, port: ports.get(replacementName) ?? 0, enabled: false }]
-      : []),
-  ];
-  const haproxy = await HaproxyBalancer.start({
-    binary: settings.haproxyPath,
-    readinessPath: settings.readinessPath,
-    servers,
-    timeoutMs: settings.requestTimeoutMs + 5000,
-    register: (child) => registry.addChild(child),
-  });
-  let markedDown = false;
-  haproxy.onServerState((server, state, detail) => {
-    if (server !== victim() || state !== 'DOWN' || markedDown || timeline.first('deleted') === undefined)
-      return;
-    markedDown = true;
-    timeline.mark('balancer-marked-down', `HAProxy: ${detail || 'health check failed'}`);
-  });
-  return {
-    port: haproxy.port,
-    description: `HAProxy (pid ${haproxy.pid}) on 127.0.0.1:${haproxy.port}, health-checking ${settings.readinessPath}`,
-    pinHeaders: (pod) => ({ [PIN_HEADER]: pod }),
-    podOf: () => undefined,
-    async add(pod) {
-      await haproxy.setServerState(pod.name, 'ready');
-    },
-    async remove(pod) {
-      await haproxy.setServerState(pod, 'drain');
-    },
-    async stats() {
-      return haproxyStats(await haproxy.command('show stat').catch(() => ''));
-    },
-    close: () => haproxy.stop(),
-  };
-}
-
-/** Reads sessions per server (`stot`) from `show stat` CSV. */
-export function haproxyStats(csv: string): BalancerStats {
-  const lines = csv.split('\n');
-  const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-  const svname = header.indexOf('svname');
-  const stot = header.indexOf('stot');
-  const pxname = header.indexOf('pxname');
-  const connections: Record<string, number> = {};
-  for (const line of lines.slice(1)) {
-    const cells = line.split(',');
-    const server = cells[svname];
-    if (cells[pxname] !== 'pods' || server === undefined || server === 'BACKEND' || server === 'FRONTEND')
-      continue;
-    connections[server] = Number(cells[stot] ?? 0);
-  }
-  return { connections, refusedByPod: {}, connectionsAfterDeletion: {}, afterRemoval: {} };
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { haproxyStats } from '../src/front.js';
 import { haproxyConfig, parseServerState } from '../src/haproxy.js';
 import { classifyFailure, type RequestRecord, statusFailure, summarizeRequests } from '../src/load.js';
 import { createProgress } from '../src/progress.js';
 import { buildProblems, formatReport } from '../src/report.js';
-import { haproxyStats } from '../src/simulate.js';
 import type { SimulationReport } from '../src/types.js';
 
 function record(overrides: Partial<RequestRecord> = {}): RequestRecord {
