@@ -59,7 +59,10 @@ async function drain(variant) {
     }),
   );
   const slow = pool.request({ path: '/?ms=300', method: 'GET' }).then(
-    async ({ statusCode, body }) => (await body.text(), statusCode === 200 ? 'ok' : String(statusCode)),
+    async ({ statusCode, body }) => {
+      await body.text();
+      return statusCode === 200 ? 'ok' : String(statusCode);
+    },
     (error) => error.code ?? error.message,
   );
   await new Promise((resolve) => setTimeout(resolve, 50));
