@@ -135,17 +135,22 @@ export function setupError(message: string): LameduckError {
 export class ProcessRegistry {
   private readonly replicas = new Set<Replica>();
   private readonly others = new Set<ChildProcess>();
+  /** Set by killAll: a process that finishes spawning after it (an aborted run) dies at once. */
+  private closed = false;
 
   add(replica: Replica): void {
     this.replicas.add(replica);
+    if (this.closed) replica.signal('SIGKILL');
   }
 
   addChild(child: ChildProcess): void {
     this.others.add(child);
+    if (this.closed) this.killAllNow();
   }
 
   /** SIGKILLs every process still running, by PID, and waits for the replicas to exit. */
   async killAll(): Promise<void> {
+    this.closed = true;
     this.killAllNow();
     await Promise.all([...this.replicas].map((replica) => replica.exited));
   }

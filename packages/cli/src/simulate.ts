@@ -52,10 +52,16 @@ async function runSimulation(
   registry: ProcessRegistry,
   cleanups: (() => Promise<void> | void)[],
 ): Promise<SimulationReport> {
-  const progress = options.onProgress;
-  const status = (message: string) => progress?.({ kind: 'status', message });
-  const timeline = new Timeline((event) => progress?.({ kind: 'event', event }));
   const signal = options.signal;
+  // Once aborted, the run stops at its next step and reports nothing more.
+  const progress: SimulationOptions['onProgress'] = (event) => {
+    if (!signal?.aborted) options.onProgress?.(event);
+  };
+  const stopIfAborted = () => {
+    if (signal?.aborted) throw setupError('aborted; every process it started was killed');
+  };
+  const status = (message: string) => progress({ kind: 'status', message });
+  const timeline = new Timeline((event) => progress({ kind: 'event', event }));
   const startedAt = performance.now();
 
   // Replicas pod-1..pod-N, and pod-(N+1) as the replacement. HAProxy names every port up front.
@@ -87,6 +93,7 @@ async function runSimulation(
 
   status(`starting ${settings.replicas} replicas of: ${settings.command.join(' ')}`);
   const replicas = await Promise.all(names.map(spawnReplica));
+  stopIfAborted();
   await Promise.all(
     replicas.map((replica) => replica.waitReady(settings.readinessPath, settings.startTimeoutMs, signal)),
   );
@@ -101,6 +108,7 @@ async function runSimulation(
       ? await kubeProxyFront(replicas)
       : await haproxyFront(settings, replicas, replacementName, ports, registry, timeline, () => victim.name);
   cleanups.push(() => front.close());
+  stopIfAborted();
   status(front.description);
 
   const load = new LoadGenerator({
@@ -115,7 +123,7 @@ async function runSimulation(
   cleanups.push(() => load.destroy());
   const ticker = setInterval(() => {
     const summary = summarizeRequestsFast(load.records);
-    progress?.({
+    progress({
       kind: 'tick',
       elapsedMs: performance.now() - startedAt,
       ok: summary.ok,
@@ -144,6 +152,7 @@ async function runSimulation(
   if (settings.replace) {
     timeline.mark('replacement-started', replacementName);
     replacement = await spawnReplica(replacementName);
+    stopIfAborted();
     await replacement.waitReady(settings.readinessPath, settings.startTimeoutMs, signal);
     await front.add(replacement);
     timeline.mark('replacement-ready', `${replacementName} is an endpoint`);
@@ -151,6 +160,7 @@ async function runSimulation(
 
   const headStart = settings.longRequestMs === null ? 0 : LONG_REQUEST_HEAD_START_MS;
   await sleep(settings.deleteAfterMs - (performance.now() - loadStartedAt) - headStart, signal);
+  stopIfAborted();
 
   let longRequest: Promise<RequestRecord> | undefined;
   if (settings.longRequestMs !== null) {
@@ -177,6 +187,7 @@ async function runSimulation(
     if (routedTo !== undefined) victim = routedTo;
     timeline.mark('long-request-sent', `GET /slow?ms=${longMs} on a connection to ${victim.name}`);
     await sleep(headStart, signal);
+    stopIfAborted();
   }
 
   status(`deleting ${victim.name} (pid ${victim.pid})`);
@@ -199,6 +210,7 @@ async function runSimulation(
     deletedAt,
   });
   stopProber();
+  stopIfAborted();
   status(`${victim.name} exited; load goes on for ${settings.afterExitMs} ms`);
 
   await sleep(settings.afterExitMs, signal);

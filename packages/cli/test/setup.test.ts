@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { ErrorCodes, LameduckError } from '@lameduck/core';
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../src/simulate.js';
@@ -19,6 +20,22 @@ async function setupFailure(options: SimulationOptions): Promise<LameduckError> 
 
 /** A replica that prints its PID and never becomes ready. */
 const idleForever = [process.execPath, '-e', 'console.log(process.pid); setTimeout(() => {}, 60000)'];
+
+/** A replica that prints its PID, answers every request with 200, and never exits by itself. */
+const readyForever = [
+  process.execPath,
+  '-e',
+  "require('node:http').createServer((_, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1', () => console.log(process.pid)); setTimeout(() => {}, 60000)",
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Live (not zombie) processes whose command line contains `marker`. */
+function processesWith(marker: string): string[] {
+  return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes(marker) && !line.trim().startsWith('Z'));
+}
 
 function isRunning(pid: number): boolean {
   try {
@@ -71,6 +88,42 @@ describe('simulate set-up failures', () => {
       signal: controller.signal,
       onReplicaOutput: (_, line) => pids.push(Number(line)),
     });
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(isRunning(pid)).toBe(false);
+  });
+
+  it('a run aborted before its replicas finished spawning', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    // The replicas finish spawning after the run gave up, before they print anything: find them
+    // by a marker in their command line.
+    const marker = `lameduck-abort-marker-${process.pid}-${Date.now()}`;
+    await setupFailure({
+      command: [process.execPath, '-e', 'setTimeout(() => {}, 60000)', marker],
+      signal: controller.signal,
+    });
+    await sleep(1000);
+    expect(processesWith(marker)).toEqual([]);
+  });
+
+  it('a run aborted during the load stops there: no deletion, no progress after the abort', async () => {
+    const controller = new AbortController();
+    const pids: number[] = [];
+    const afterAbort: string[] = [];
+    await setupFailure({
+      command: readyForever,
+      deleteAfterMs: 10_000,
+      onReplicaOutput: (_, line) => pids.push(Number(line)),
+      onProgress: (event) => {
+        if (controller.signal.aborted) afterAbort.push(event.kind);
+        if (event.kind === 'status' && event.message.startsWith('load:')) {
+          setTimeout(() => controller.abort(), 200);
+        }
+      },
+      signal: controller.signal,
+    });
+    await sleep(300);
+    expect(afterAbort).toEqual([]);
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(isRunning(pid)).toBe(false);
   });
