@@ -41,6 +41,14 @@ export interface ContractHarness {
 export { type Answer, getOnNewConnection, KeepAliveClient, sleep, tryConnect } from './client.js';
 export { runAdapterContract } from './contract.js';
 export {
+  type ExampleServer,
+  type ExampleSummary,
+  logLines,
+  summaryOf,
+  testExampleServer,
+  waitForReadiness,
+} from './example-process.js';
+export {
   type Exit,
   killServerProcesses,
   type ServerProcess,
