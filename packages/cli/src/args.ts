@@ -121,9 +121,9 @@ export function helpText(): string {
     ...options,
     '',
     'Examples:',
-    '  lameduck simulate -- node server.js',
+    '  lameduck simulate --drain-delay-ms 3000 -- node server.js',
     '  lameduck simulate --lb haproxy --drain-delay-ms 3000 -- node dist/main.js',
-    '  lameduck simulate --prestop-sleep 5 --grace-period 20 --json -- node server.js',
+    '  lameduck simulate --prestop-sleep 5 --drain-delay-ms 3000 --json -- node server.js',
   ].join('\n');
 }
 

@@ -11,6 +11,7 @@ import {
   type PodOutcome,
   type RequestStats,
   type SimulationReport,
+  type TimelineEvent,
   type TimelineKind,
 } from './types.js';
 
@@ -83,6 +84,8 @@ export function assembleReport(input: ReportInput): SimulationReport {
     exitAfterDeletionMs: Math.round(exitAt - deletedAt),
   };
   const problems = buildProblems(requests, pod, longRequest);
+  const hint = requests.failed > 0 ? earlyCloseHint(pod.name, input.timeline.events()) : undefined;
+  if (hint !== undefined) problems.push(hint);
   const preStop = settings.preStop;
   return {
     ok: problems.length === 0,
@@ -140,6 +143,25 @@ export function buildProblems(
     );
   }
   return problems;
+}
+
+/**
+ * When the pod closed its listener before the balancer stopped sending it new connections, says
+ * so: that is the usual cause of refused and reset requests (for lameduck services: no drain
+ * delay, whose default is 0 outside Kubernetes).
+ */
+export function earlyCloseHint(podName: string, events: readonly TimelineEvent[]): string | undefined {
+  // Whichever the prober saw first: the listener closed, or the process gone.
+  const closed = events.find((event) => event.kind === 'listener-closed' || event.kind === 'exited');
+  const removed = events.find(
+    (event) => event.kind === 'endpoint-removed' || event.kind === 'balancer-marked-down',
+  );
+  if (closed === undefined || (removed !== undefined && removed.atMs <= closed.atMs)) return undefined;
+  const until =
+    removed === undefined
+      ? 'before the balancer stopped routing to it'
+      : `before the balancer stopped routing to it (${removed.atMs} ms)`;
+  return `${podName} stopped accepting connections ${closed.atMs} ms after the deletion, ${until}: keep serving longer after SIGTERM, with a drain delay above the lag (lameduck: --drain-delay-ms or LAMEDUCK_DRAIN_DELAY_MS, 0 by default outside Kubernetes) or a preStop sleep`;
 }
 
 function failureBreakdown(requests: RequestStats): string {

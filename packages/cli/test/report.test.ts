@@ -3,8 +3,8 @@ import { haproxyStats } from '../src/front.js';
 import { haproxyConfig, parseServerState } from '../src/haproxy.js';
 import { classifyFailure, type RequestRecord, statusFailure, summarizeRequests } from '../src/load.js';
 import { createProgress } from '../src/progress.js';
-import { buildProblems, formatReport } from '../src/report.js';
-import type { SimulationReport } from '../src/types.js';
+import { buildProblems, earlyCloseHint, formatReport } from '../src/report.js';
+import type { SimulationReport, TimelineEvent } from '../src/types.js';
 
 function record(overrides: Partial<RequestRecord> = {}): RequestRecord {
   return { startedAt: 0, durationMs: 10, slow: false, status: 200, connectionClose: false, ...overrides };
@@ -113,6 +113,43 @@ describe('buildProblems', () => {
       { ms: 4000, ok: false, durationMs: 100, failure: 'closed', error: 'other side closed' },
     );
     expect(problems).toHaveLength(3);
+  });
+});
+
+describe('earlyCloseHint', () => {
+  const at = (atMs: number, kind: TimelineEvent['kind']): TimelineEvent => ({ atMs, kind, detail: '' });
+
+  it('names a listener closed before the endpoint was removed', () => {
+    const hint = earlyCloseHint('pod-1', [
+      at(0, 'deleted'),
+      at(17, 'listener-closed'),
+      at(1001, 'endpoint-removed'),
+    ]);
+    expect(hint).toContain('pod-1 stopped accepting connections 17 ms after the deletion');
+    expect(hint).toContain('(1001 ms)');
+    expect(hint).toContain('--drain-delay-ms');
+  });
+
+  it('names a listener closed before HAProxy marked the pod down, or before any removal', () => {
+    expect(earlyCloseHint('pod-1', [at(5, 'listener-closed'), at(900, 'balancer-marked-down')])).toContain(
+      '(900 ms)',
+    );
+    expect(earlyCloseHint('pod-1', [at(5, 'listener-closed')])).toContain(
+      'before the balancer stopped routing',
+    );
+  });
+
+  it('counts an exit before the listener was seen closed', () => {
+    expect(earlyCloseHint('pod-1', [at(11, 'exited'), at(1001, 'endpoint-removed')])).toContain(
+      '11 ms after',
+    );
+  });
+
+  it('says nothing when the listener closed after the removal, or never', () => {
+    expect(
+      earlyCloseHint('pod-1', [at(1001, 'endpoint-removed'), at(3007, 'listener-closed')]),
+    ).toBeUndefined();
+    expect(earlyCloseHint('pod-1', [at(1001, 'endpoint-removed')])).toBeUndefined();
   });
 });
 
