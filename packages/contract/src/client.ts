@@ -7,6 +7,8 @@ export interface Answer {
   /** The `connection` response header, lower-cased ('' when absent). */
   readonly connection: string;
   readonly body: string;
+  /** When the whole body had arrived (Date.now()). */
+  readonly endedAt: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export class KeepAliveClient {
       status: response.statusCode,
       connection: (Array.isArray(connection) ? connection.join(',') : (connection ?? '')).toLowerCase(),
       body,
+      endedAt: Date.now(),
     };
   }
 

@@ -38,6 +38,16 @@ export interface ContractHarness {
   start(options: LameduckOptions, probes?: ContractProbePaths): Promise<ContractApp>;
 }
 
+export {
+  adapterTestScope,
+  type BuiltAdapter,
+  closeServer,
+  contractApp,
+  expectLameduckError,
+  recordingLogger,
+  testBuiltAdapter,
+  urlOf,
+} from './adapter-test-kit.js';
 export { type Answer, getOnNewConnection, KeepAliveClient, sleep, tryConnect } from './client.js';
 export { runAdapterContract } from './contract.js';
 export {

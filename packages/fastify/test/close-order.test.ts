@@ -1,6 +1,6 @@
+import { type Answer, KeepAliveClient, sleep } from '@lameduck/contract';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Answer, KeepAliveClient, sleep } from './client.js';
 import { closeApp, startApp } from './harness.js';
 
 const quietOptions = { signals: false, summary: false, exit: () => {} } as const;

@@ -1,8 +1,9 @@
 import { PassThrough } from 'node:stream';
+import { getOnNewConnection, KeepAliveClient, sleep } from '@lameduck/contract';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { getOnNewConnection, KeepAliveClient, RawKeepAliveSocket, sleep } from './client.js';
 import { closeApp, startApp } from './harness.js';
+import { RawKeepAliveSocket } from './raw-socket.js';
 
 const ARRIVAL_MS = 250;
 

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
+import { getOnNewConnection, sleep } from '@lameduck/contract';
 import { ErrorCodes } from '@lameduck/core';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lameduck } from '../src/index.js';
-import { getOnNewConnection, sleep } from './client.js';
 import { closeApp, startApp } from './harness.js';
 
 /** A pino destination that keeps every JSON line. */

@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { getOnNewConnection, KeepAliveClient, sleep } from '@lameduck/contract';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { getOnNewConnection, KeepAliveClient, sleep } from './client.js';
 import { runLoad } from './load.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/signal-app.mjs', import.meta.url));

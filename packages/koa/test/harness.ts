@@ -1,16 +1,8 @@
-import type * as http from 'node:http';
-import type { ContractHarness } from '@lameduck/contract';
+import { type ContractHarness, contractApp } from '@lameduck/contract';
 import type Koa from 'koa';
 import { createLameduck, lameduckMiddleware, listen } from '../src/index.js';
 
 export type KoaFactory = () => Koa;
-
-/** Closes what a test left open. */
-export async function closeServer(server: http.Server): Promise<void> {
-  server.closeAllConnections();
-  if (!server.listening) return;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
 
 /** `GET /` → ok at once, `GET /slow?ms=N` → slow after N ms, anything else → Koa's 404. */
 export function addRoutes(app: Koa): void {
@@ -40,15 +32,7 @@ export function koaHarness(name: string, koa: KoaFactory): ContractHarness {
       app.use(lameduckMiddleware(lameduck, probes));
       addRoutes(app);
       const server = await listen(app, lameduck, { port: 0, host: '127.0.0.1' });
-      const { port } = server.address() as { port: number };
-      return {
-        url: `http://127.0.0.1:${port}`,
-        lameduck,
-        async close() {
-          lameduck.dispose();
-          await closeServer(server);
-        },
-      };
+      return contractApp(lameduck, server);
     },
   };
 }

@@ -1,43 +1,25 @@
 import { createRequire } from 'node:module';
-import { KeepAliveClient, sleep } from '@lameduck/contract';
-import type { Lameduck, LameduckOptions, Logger } from '@lameduck/core';
+import {
+  adapterTestScope,
+  closeServer,
+  expectLameduckError,
+  type KeepAliveClient,
+  recordingLogger,
+  sleep,
+} from '@lameduck/contract';
+import type { Lameduck } from '@lameduck/core';
 import Koa from 'koa';
 import Koa2 from 'koa2';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLameduck, ErrorCodes, LameduckError, lameduckMiddleware, listen } from '../src/index.js';
-import { addRoutes, closeServer } from './harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { ErrorCodes, lameduckMiddleware, listen } from '../src/index.js';
+import { addRoutes } from './harness.js';
 
 const require = createRequire(import.meta.url);
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function newLameduck(options: LameduckOptions = {}): Lameduck {
-  const lameduck = createLameduck({ signals: false, exit: () => {}, env: {}, summary: false, ...options });
-  cleanups.push(async () => lameduck.dispose());
-  return lameduck;
-}
+const { defer, newLameduck, clientOf } = adapterTestScope();
 
 async function serve(app: Koa, lameduck: Lameduck): Promise<KeepAliveClient> {
   const server = await listen(app, lameduck, { port: 0, host: '127.0.0.1' });
-  const client = new KeepAliveClient(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
-  cleanups.push(async () => {
-    await client.close();
-    await closeServer(server);
-  });
-  return client;
-}
-
-function expectLameduckError(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(LameduckError);
-  expect((thrown as LameduckError).code).toBe(code);
+  return clientOf(server);
 }
 
 describe('the koa test matrix', () => {
@@ -116,8 +98,7 @@ describe.each([
   });
 
   it('middleware used but no server attached: warns with MISUSE and still drains what it tracks', async () => {
-    const warnings: object[] = [];
-    const logger: Logger = { debug() {}, info() {}, error() {}, warn: (obj) => warnings.push(obj) };
+    const { logger, warnings } = recordingLogger();
     const exit = vi.fn();
     const lameduck = newLameduck({ logger, exit, drainDelayMs: 200 });
     const app = newApp();
@@ -128,18 +109,14 @@ describe.each([
     // app.listen() without lameduck.attach(server): the mistake under test.
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
-    const client = new KeepAliveClient(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
-    cleanups.push(async () => {
-      await client.close();
-      await closeServer(server);
-    });
+    const client = clientOf(server);
     lameduck.ready();
     expect((await client.get('/')).status).toBe(200);
 
     const inFlight = client.get('/slow?ms=800');
     await sleep(250);
     const result = await lameduck.shutdown('test');
-    expect(warnings.map((obj) => (obj as { code?: string }).code)).toContain(ErrorCodes.MISUSE);
+    expect(warnings.map(({ obj }) => (obj as { code?: string }).code)).toContain(ErrorCodes.MISUSE);
     expect(await inFlight).toMatchObject({ status: 200, connection: 'close' });
     expect(result).toMatchObject({ exitCode: 0, socketsDestroyed: 0 });
     expect(hook).toHaveBeenCalledTimes(1);
@@ -176,7 +153,7 @@ describe('wrong use fails at start-up with a coded LameduckError', () => {
     expectLameduckError(() => listen(app, {} as Lameduck, { port: 0 }), ErrorCodes.MISUSE);
 
     const first = await listen(app, lameduck, { port: 0, host: '127.0.0.1' });
-    cleanups.push(() => closeServer(first));
+    defer(() => closeServer(first));
     const port = (first.address() as { port: number }).port;
     await expect(listen(app, newLameduck(), { port, host: '127.0.0.1' })).rejects.toMatchObject({
       code: 'EADDRINUSE',

@@ -1,0 +1,194 @@
+import { existsSync } from 'node:fs';
+import type * as http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import {
+  createLameduck,
+  ErrorCodes,
+  type Lameduck,
+  LameduckError,
+  type LameduckOptions,
+  type Logger,
+} from '@lameduck/core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KeepAliveClient, sleep } from './client.js';
+import type { ContractApp } from './index.js';
+import { killServerProcesses, startServerProcess } from './process.js';
+
+/** Closes what a test left open: every connection, then the listener if it still listens. */
+export async function closeServer(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  if (!server.listening) return;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** The base URL of a server listening on 127.0.0.1. */
+export function urlOf(server: http.Server): string {
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+/** What a contract harness returns for an app it started on `server`. */
+export function contractApp(lameduck: Lameduck, server: http.Server): ContractApp {
+  return {
+    url: urlOf(server),
+    lameduck,
+    async close() {
+      lameduck.dispose();
+      await closeServer(server);
+    },
+  };
+}
+
+/** Asserts that `fn` throws a LameduckError with `code` (never the message text). */
+export function expectLameduckError(fn: () => unknown, code: string): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(LameduckError);
+  expect((thrown as LameduckError).code).toBe(code);
+}
+
+/** A logger that keeps its warnings. */
+export function recordingLogger(): { logger: Logger; warnings: { obj: object; msg?: string }[] } {
+  const warnings: { obj: object; msg?: string }[] = [];
+  const logger: Logger = {
+    debug() {},
+    info() {},
+    error() {},
+    warn: (obj, msg) => warnings.push({ obj, msg }),
+  };
+  return { logger, warnings };
+}
+
+/**
+ * Per-test clean-up for an adapter's own tests (registers an `afterEach`): what `defer`
+ * receives runs after the test, last deferred first.
+ */
+export function adapterTestScope() {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const defer = (cleanup: () => Promise<void>): void => {
+    cleanups.push(cleanup);
+  };
+  return {
+    defer,
+    /** An instance without signals, exit or summary, disposed after the test. */
+    newLameduck(options: LameduckOptions = {}): Lameduck {
+      const lameduck = createLameduck({
+        signals: false,
+        exit: () => {},
+        env: {},
+        summary: false,
+        ...options,
+      });
+      defer(async () => lameduck.dispose());
+      return lameduck;
+    },
+    /** A keep-alive client to `server`; both are closed after the test. */
+    clientOf(server: http.Server): KeepAliveClient {
+      const client = new KeepAliveClient(urlOf(server));
+      defer(async () => {
+        await client.close();
+        await closeServer(server);
+      });
+      return client;
+    },
+  };
+}
+
+/** An adapter whose built `dist/` is run by the fixtures in `test/fixtures/` of its package. */
+export interface BuiltAdapter {
+  /** The package folder, e.g. `new URL('../', import.meta.url)` from its test folder. */
+  readonly packageDir: URL;
+  /** Environment variable the fixtures read to pick the framework module. */
+  readonly moduleEnv: string;
+  /** [name shown in the test, module the fixture loads], one per framework major. */
+  readonly frameworks: readonly (readonly [string, string])[];
+}
+
+/**
+ * The built package (CommonJS and ESM entries) drains a real process on SIGTERM, for each
+ * framework major; a server that was never attached still drains what the middleware tracked.
+ * Fixtures: `app.cjs`, `app.mjs` (log `{ msg: 'listening', format }`, route `/slow`, a hook
+ * that logs the state) and `no-attach.mjs`.
+ */
+export function testBuiltAdapter(adapter: BuiltAdapter): void {
+  const fixture = (name: string) => fileURLToPath(new URL(`test/fixtures/${name}`, adapter.packageDir));
+
+  beforeAll(() => {
+    for (const file of ['index.js', 'index.cjs']) {
+      const built = fileURLToPath(new URL(`dist/${file}`, adapter.packageDir));
+      if (!existsSync(built)) {
+        throw new Error(
+          `${built} is missing: run \`npx tsup\` in ${fileURLToPath(adapter.packageDir)} first`,
+        );
+      }
+    }
+  });
+
+  afterEach(killServerProcesses);
+
+  describe.each([
+    ['CommonJS (require)', 'app.cjs', 'cjs'],
+    ['ESM (import)', 'app.mjs', 'esm'],
+  ])('the built package from %s', (_label, file, format) => {
+    it.each(adapter.frameworks)(
+      '%s: SIGTERM drains an in-flight request, runs the hook and exits 0',
+      async (_name, module) => {
+        const server = await startServerProcess(fixture(file), { env: { [adapter.moduleEnv]: module } });
+        expect(server.jsonLines()[0]).toMatchObject({ msg: 'listening', format });
+        const client = new KeepAliveClient(server.url);
+        try {
+          expect(await client.get('/')).toMatchObject({ status: 200, body: 'ok' });
+          expect((await client.get('/readyz')).status).toBe(200);
+          const slow = new KeepAliveClient(server.url);
+          const inFlight = slow.get('/slow?ms=1000');
+          await sleep(250);
+          const signalledAt = server.signal('SIGTERM');
+
+          const answer = await inFlight;
+          expect(answer).toMatchObject({ status: 200, body: 'slow', connection: 'close' });
+          const exit = await server.exited;
+          expect([exit.code, exit.signal]).toEqual([0, null]);
+          // The drain delay (300 ms) and the in-flight request (~750 ms left) both passed first.
+          expect(exit.at - signalledAt).toBeGreaterThanOrEqual(700);
+          expect(server.jsonLines()).toContainEqual({ msg: 'cleanup', state: 'cleanup' });
+          await slow.close();
+        } finally {
+          await client.close();
+        }
+      },
+    );
+  });
+
+  describe('a server that was never attached', () => {
+    it('SIGTERM: logs a MISUSE warning that says what to do, still finishes the tracked request, exits 0', async () => {
+      const server = await startServerProcess(fixture('no-attach.mjs'), {
+        env: { NODE_ENV: 'production', VITEST: '' },
+      });
+      const client = new KeepAliveClient(server.url);
+      try {
+        const inFlight = client.get('/slow?ms=800');
+        await sleep(250);
+        server.signal('SIGTERM');
+        expect(await inFlight).toMatchObject({ status: 200, body: 'slow', connection: 'close' });
+        const exit = await server.exited;
+        expect([exit.code, exit.signal]).toEqual([0, null]);
+        const warnings = server
+          .stderr()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { code?: string; msg?: string })
+          .filter((line) => line.code === ErrorCodes.MISUSE);
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]?.msg).toContain('attach(server)');
+      } finally {
+        await client.close();
+      }
+    });
+  });
+}
