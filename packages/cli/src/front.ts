@@ -12,8 +12,8 @@ export interface Front {
   readonly description: string;
   /** Headers that steer a request to `pod` (HAProxy), or none (kube-proxy routes connections). */
   pinHeaders(pod: string): Record<string, string>;
-  /** The pod a client connection was routed to, by the client's local port, when the balancer knows. */
-  podOf(clientPort: number): string | undefined;
+  /** The pod a client connection is routed to, by the client's local port; undefined when the balancer cannot tell. */
+  podOf(clientPort: number): Promise<string | undefined>;
   add(pod: Replica): Promise<void>;
   /** The endpoint path caught up: no new connections (kube-proxy) or deregistration (HAProxy). */
   remove(pod: string): Promise<void>;
@@ -30,7 +30,7 @@ export async function kubeProxyFront(replicas: readonly Replica[]): Promise<Fron
     port,
     description: `kube-proxy balancer on 127.0.0.1:${port}`,
     pinHeaders: () => ({}),
-    podOf: (clientPort) => balancer.endpointOf(clientPort),
+    podOf: (clientPort) => balancer.whenRouted(clientPort),
     async add(pod) {
       balancer.addEndpoint(pod.name, pod.port);
     },
@@ -77,7 +77,7 @@ export async function haproxyFront(
     port: haproxy.port,
     description: `HAProxy (pid ${haproxy.pid}) on 127.0.0.1:${haproxy.port}, health-checking ${settings.readinessPath}`,
     pinHeaders: (pod) => ({ [PIN_HEADER]: pod }),
-    podOf: () => undefined,
+    podOf: async () => undefined,
     async add(pod) {
       await haproxy.setServerState(pod.name, 'ready');
     },

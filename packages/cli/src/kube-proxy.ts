@@ -24,6 +24,8 @@ export class KubeProxyBalancer {
   private readonly connectionsTo = new Map<string, number>();
   private readonly refusedBy = new Map<string, number>();
   private readonly conntrack = new Map<string, string>();
+  /** Callers waiting for a client connection (by client port) to be routed. */
+  private readonly routeWaiters = new Map<string, (endpoint: string) => void>();
   /** Established connections per endpoint, and what they carried after the endpoint was removed. */
   private readonly open = new Map<string, number>();
   private readonly removed = new Map<string, { open: number; bytesFromPod: number }>();
@@ -53,6 +55,16 @@ export class KubeProxyBalancer {
   /** Which endpoint a client connection (by the client's local port) was sent to: its conntrack entry. */
   endpointOf(clientPort: number): string | undefined {
     return this.conntrack.get(String(clientPort));
+  }
+
+  /**
+   * The endpoint a client connection is sent to, as soon as the balancer has routed it: the
+   * client may see its connection established before the balancer's accept has run.
+   */
+  whenRouted(clientPort: number): Promise<string> {
+    const known = this.conntrack.get(String(clientPort));
+    if (known !== undefined) return Promise.resolve(known);
+    return new Promise((resolve) => this.routeWaiters.set(String(clientPort), resolve));
   }
 
   /** Connections per endpoint, connections the pod refused, and connections routed since `since`. */
@@ -110,6 +122,8 @@ export class KubeProxyBalancer {
     }
     const key = String(client.remotePort);
     this.conntrack.set(key, endpoint.name);
+    this.routeWaiters.get(key)?.(endpoint.name);
+    this.routeWaiters.delete(key);
     client.once('close', () => this.conntrack.delete(key));
     this.connectionsTo.set(endpoint.name, (this.connectionsTo.get(endpoint.name) ?? 0) + 1);
     this.routedAt.push({ name: endpoint.name, at: performance.now() });

@@ -183,7 +183,11 @@ async function runSimulation(
       return record;
     });
     const port = await Promise.race([localPort, sleep(headStart, signal).then(() => 0)]);
-    const routedTo = replicas.find((replica) => replica.name === front.podOf(port));
+    const pod =
+      port === 0
+        ? undefined
+        : await Promise.race([front.podOf(port), sleep(headStart, signal).then(() => undefined)]);
+    const routedTo = replicas.find((replica) => replica.name === pod);
     if (routedTo !== undefined) victim = routedTo;
     timeline.mark('long-request-sent', `GET /slow?ms=${longMs} on a connection to ${victim.name}`);
     await sleep(headStart, signal);

@@ -114,6 +114,20 @@ describe('KubeProxyBalancer', () => {
     expect(lb.endpointOf(onA.socket.localPort ?? 0)).toBe('a');
   });
 
+  it('tells which endpoint a client connection is routed to, even when asked before the accept ran', async () => {
+    const { lb, port } = await balancer(['a', await backend('a')], ['b', await backend('b')]);
+    const asked: Promise<string>[] = [];
+    // Ask from the client's own connect callback: the balancer may not have routed it yet.
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      asked.push(lb.whenRouted(socket.localPort ?? 0));
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const first = await asked[0];
+    expect(['a', 'b']).toContain(first);
+    expect(lb.endpointOf(socket.localPort ?? 0)).toBe(first);
+    socket.destroy();
+  });
+
   it('passes the pod closing a connection on to the client as a clean end', async () => {
     const { port } = await balancer(['a', await backend('a', { endAfterAnswer: true })]);
     const client = await connect(port);
