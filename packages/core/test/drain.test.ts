@@ -331,6 +331,79 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     expect((await result).exitCode).toBe(0);
   });
 
+  it('an idle keep-alive socket whose next request was half received when the listener closed is served', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    s.keepAliveTimeout = 30_000;
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 3000 });
+    lameduck.attach(s);
+    const socket = net.connect(portOf(s), '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    socket.on('error', () => {});
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      received += chunk;
+    });
+    const closed = once(socket, 'close');
+    socket.write('GET /one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    while (!received.endsWith('ok')) await once(socket, 'data');
+    expect(received.toLowerCase()).toContain('connection: keep-alive');
+    received = '';
+    // The socket has carried a request (no first-request grace) and is idle: only the bytes
+    // of the next request, already read, tell lameduck not to close it.
+    socket.write('GET /two HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    await delay(50);
+    const closing = nextState(lameduck, 'closing');
+    const result = lameduck.shutdown('test');
+    await closing;
+    await delay(100);
+    socket.write('\r\n');
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received.toLowerCase()).toContain('connection: close');
+    const summary = await result;
+    expect(summary.exitCode).toBe(0);
+    expect(summary.socketsDestroyed).toBe(0);
+  });
+
+  it('a connection the tracker first sees while closing (no attach: the adapter path) is served, not reset', async () => {
+    const release = gate();
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 3000 });
+    const s = await server(async (req, res) => {
+      lameduck.trackRequest(req, res);
+      if (req.url === '/slow') await release.promise;
+      res.end('ok');
+    });
+    // A slow request keeps the sequence in closing.
+    const slow = client(originOf(s)).request({ path: '/slow', method: 'GET' });
+    const accepted = once(s, 'connection');
+    const socket = net.connect(portOf(s), '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    socket.on('error', () => {});
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      received += chunk;
+    });
+    const closed = once(socket, 'close');
+    await accepted;
+    await delay(50);
+    const closing = nextState(lameduck, 'closing');
+    const result = lameduck.shutdown('test');
+    await closing;
+    await delay(100);
+    socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received.toLowerCase()).toContain('connection: close');
+    expect(lameduck.state).toBe('closing');
+    release.open();
+    const response = await slow;
+    expect(response.headers.connection).toBe('close');
+    await response.body.text();
+    const summary = await result;
+    expect(summary.exitCode).toBe(0);
+    expect(summary.socketsDestroyed).toBe(0);
+  });
+
   it('under a stream of new connections across the close, every connection node accepted is served', async () => {
     const s = await server((_req, res) => res.end('ok'));
     const { lameduck } = createTestLameduck({ drainDelayMs: 200, drainTimeoutMs: 3000 });

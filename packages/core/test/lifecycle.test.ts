@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
+import * as net from 'node:net';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Clock, createLameduck, ErrorCodes, type LameduckError, type State } from '../src/index.js';
-import { closeServer, createTestLameduck, delay, listen, originOf } from './support/harness.js';
+import { closeServer, createTestLameduck, delay, gate, listen, originOf } from './support/harness.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -324,5 +325,54 @@ describe('event listeners cannot break the sequence', () => {
     expect(exits).toEqual([0]);
     expect(onceCalls).toBe(1);
     expect(errors.some((msg) => msg.includes("'draining'"))).toBe(true);
+  });
+});
+
+describe('nothing global is monkey-patched', () => {
+  /** Every own property of node's shared prototypes and of `process`, with its value or accessors. */
+  function globalShape(): Map<string, unknown> {
+    const shape = new Map<string, unknown>();
+    const targets: Record<string, object> = {
+      'http.Server.prototype': http.Server.prototype,
+      'http.ServerResponse.prototype': http.ServerResponse.prototype,
+      'http.OutgoingMessage.prototype': http.OutgoingMessage.prototype,
+      'http.IncomingMessage.prototype': http.IncomingMessage.prototype,
+      'net.Server.prototype': net.Server.prototype,
+      'net.Socket.prototype': net.Socket.prototype,
+      'EventEmitter.prototype': EventEmitter.prototype,
+    };
+    for (const [name, target] of Object.entries(targets)) {
+      for (const key of Reflect.ownKeys(target)) {
+        const descriptor = Object.getOwnPropertyDescriptor(target, key);
+        shape.set(`${name}.${String(key)}`, descriptor?.value ?? [descriptor?.get, descriptor?.set]);
+      }
+    }
+    for (const event of process.eventNames()) {
+      shape.set(`process.on(${String(event)})`, process.listeners(event as NodeJS.Signals).length);
+    }
+    return shape;
+  }
+
+  it('a whole drain leaves node prototypes and process listeners as they were', async () => {
+    const before = globalShape();
+    const release = gate();
+    const s = await listen(async (_req, res) => {
+      await release.promise;
+      res.end('ok');
+    });
+    cleanups.push(() => closeServer(s));
+    const { lameduck } = createTestLameduck({ drainDelayMs: 50, drainTimeoutMs: 2000 });
+    lameduck.attach(s);
+    const c = new Client(originOf(s));
+    cleanups.push(() => c.destroy().catch(() => {}));
+    const pending = c.request({ path: '/', method: 'GET' });
+    await delay(50);
+    const result = lameduck.shutdown('test');
+    release.open();
+    const response = await pending;
+    expect(response.headers.connection).toBe('close');
+    await response.body.text();
+    expect((await result).exitCode).toBe(0);
+    expect(globalShape()).toEqual(before);
   });
 });

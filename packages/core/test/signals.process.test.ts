@@ -169,7 +169,8 @@ describe('real signals (child process)', () => {
       context.skip(`unshare not permitted: ${probe.reason}`);
       return;
     }
-    const fixture = await startFixture({ options: { drainDelayMs: 200 } }, { pid1: true });
+    // With the loop held, a re-raised signal (ignored by PID 1) would leave the process running.
+    const fixture = await startFixture({ options: { drainDelayMs: 200 }, holdLoop: true }, { pid1: true });
     expect(fixture.innerPid).toBe(1);
     expect(fixture.pid).not.toBe(fixture.child.pid);
     const c = client(fixture.port);

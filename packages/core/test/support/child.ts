@@ -9,6 +9,8 @@ export interface FixtureConfig {
   readonly hooks?: ReadonlyArray<{ name: string; behavior: 'ok' | 'hang' | 'throw'; timeoutMs?: number }>;
   /** Extra environment variables (LAMEDUCK_*, KUBERNETES_SERVICE_HOST). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Keep a ref'd timer, as a database pool does: then only `process.exit()` ends the process. */
+  readonly holdLoop?: boolean;
 }
 
 export interface Exit {
@@ -51,7 +53,11 @@ function fixtureEnv(config: FixtureConfig): NodeJS.ProcessEnv {
     env[name] = value;
   }
   Object.assign(env, config.env);
-  env.LAMEDUCK_FIXTURE = JSON.stringify({ options: config.options, hooks: config.hooks });
+  env.LAMEDUCK_FIXTURE = JSON.stringify({
+    options: config.options,
+    hooks: config.hooks,
+    holdLoop: config.holdLoop,
+  });
   return env;
 }
 
