@@ -302,6 +302,24 @@ describe('examples/*/Dockerfile', () => {
       expect(dockerfileProblems(readFileSync(file, 'utf8'))).toEqual([]);
     },
   );
+
+  it.each(dockerfiles.map((file) => [relative(file), file]))(
+    '%s: CMD starts the entry its README documents (`node examples/<name>/<file>`), production dependencies only',
+    (_name, file) => {
+      const dir = path.dirname(file);
+      const text = readFileSync(file, 'utf8');
+      const cmd = [...text.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1)?.[1];
+      const argv = JSON.parse(cmd ?? '[]') as string[];
+      expect(argv[0], `${relative(file)}: CMD ${cmd}`).toBe('node');
+      const entry = argv[1] ?? '';
+      // A TypeScript example's dist/main.js is compiled from src/main.ts.
+      const source = entry.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+      expect(existsSync(path.join(dir, entry)) || existsSync(path.join(dir, source)), entry).toBe(true);
+      const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
+      expect(readme).toContain(`node ${path.posix.join('examples', path.basename(dir), entry)}`);
+      expect(text).toMatch(/deploy --prod|--omit=dev/);
+    },
+  );
 });
 
 describe('the checks accept what real manifests use', () => {
