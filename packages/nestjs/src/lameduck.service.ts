@@ -57,9 +57,11 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     const exit = core.exit ?? ((code: number) => process.exit(code));
     this.lameduck = createLameduck({
       ...core,
-      // app.close() started it: whoever called app.close() decides how the process ends.
+      // app.close() started it: whoever called app.close() decides how the process ends once
+      // the sequence stopped. A second signal or the overall deadline still exits.
       exit: (code) => {
-        if (!this.teardown.startedByAppClose) exit(code);
+        if (this.teardown.startedByAppClose && this.lameduck.state === 'stopped') return;
+        exit(code);
       },
     });
     this.teardown = new NestTeardown(this.lameduck);

@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import { DEFAULTS } from '@lameduck/core';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'undici';
@@ -51,6 +53,23 @@ describe.each(platforms)('app.close() on $name', (platform) => {
     // app.close() started it: whoever called app.close() decides how the process ends.
     expect(exit).not.toHaveBeenCalled();
     expect(app.getHttpServer().listening).toBe(false);
+  });
+
+  it('a second signal during an app.close() drain still forces the exit', async () => {
+    const signals = new EventEmitter();
+    const exit = vi.fn();
+    const { app, service } = await startApp(platform, {
+      lameduck: { signalSource: signals, exit, drainDelayMs: 300 },
+    });
+    const closed = app.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(service.lameduck.state).toBe('draining');
+    signals.emit('SIGTERM', 'SIGTERM'); // joins the running shutdown
+    expect(exit).not.toHaveBeenCalled();
+    signals.emit('SIGTERM', 'SIGTERM'); // the operator insists: exit now
+    expect(exit).toHaveBeenCalledWith(DEFAULTS.forceExitCode);
+    await closed;
+    expect(exit).toHaveBeenCalledTimes(1);
   });
 
   it('control: without lameduck, app.close() destroys the pool under in-flight requests', async () => {
