@@ -25,7 +25,10 @@ type Kind = 'flag' | 'int' | 'number' | 'string' | 'list';
 
 /** Every option `lameduck simulate` takes, with its value kind and its help line. */
 const SPEC: Readonly<Record<string, { kind: Kind; help: string }>> = {
-  '--example': { kind: 'string', help: '<name|all>  run against examples/<name>/server.js of this repo' },
+  '--example': {
+    kind: 'string',
+    help: '<name|all>  run against an example of this repo: node-http, express, koa, fastify, nestjs-express, nestjs-fastify',
+  },
   '--replicas': {
     kind: 'int',
     help: `<n>  replicas before the deletion (default ${SIMULATE_DEFAULTS.replicas})`,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { helpText } from '../src/args.js';
+import { EXAMPLES } from '../src/examples.js';
 import { SIMULATE_DEFAULTS } from '../src/options.js';
 
 // The README's options table and `--help` list the same flags, and the defaults it shows are
@@ -45,6 +46,13 @@ describe('packages/cli/README.md', () => {
     );
     expect(helpFlags.size).toBeGreaterThan(20);
     expect([...tableRows().keys()].sort()).toEqual([...helpFlags].sort());
+  });
+
+  it('--help names every example --example runs', () => {
+    const line = helpText()
+      .split('\n')
+      .find((entry) => entry.startsWith('  --example'));
+    for (const name of Object.keys(EXAMPLES)) expect(line, name).toContain(name);
   });
 
   it('shows the SIMULATE_DEFAULTS values', () => {
