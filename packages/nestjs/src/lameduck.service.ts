@@ -125,7 +125,8 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  onApplicationShutdown(): void {
+  onApplicationShutdown(signal?: string): void {
+    this.teardown.noteShutdownSignal(signal);
     const state = this.lameduck.state;
     if (state === 'starting' || state === 'serving') {
       this.release();

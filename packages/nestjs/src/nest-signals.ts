@@ -11,3 +11,12 @@ export function nestShutdownSignals(app: object): string[] {
 export function nestIsHandlingSignal(app: object | undefined): boolean {
   return (app as { receivedSignal?: unknown } | undefined)?.receivedSignal === true;
 }
+
+/**
+ * Whether `receivedSignal` above means anything on this app: Nest 10 to 12 define it as a
+ * boolean. A Nest that renamed it reads as "not handling a signal", so the caller also needs
+ * the public signal argument of the shutdown hooks (see NestTeardown.noteShutdownSignal).
+ */
+export function nestSignalFieldKnown(app: object): boolean {
+  return typeof (app as { receivedSignal?: unknown }).receivedSignal === 'boolean';
+}

@@ -1,7 +1,7 @@
 import { ErrorCodes, type Lameduck, LameduckError } from '@lameduck/core';
 import type { INestApplication } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { nestIsHandlingSignal } from './nest-signals.js';
+import { nestIsHandlingSignal, nestSignalFieldKnown } from './nest-signals.js';
 
 type BeforeClose = (() => unknown) | undefined;
 
@@ -57,6 +57,17 @@ export class NestTeardown {
     const close = this.app.close as (signal?: string) => Promise<void>;
     await close.call(this.app, this.signal);
   };
+
+  /**
+   * Nest hands its shutdown hooks the signal its own listener received (`app.close()` called
+   * by hand passes none). Where this Nest version has no `receivedSignal` field to read, that
+   * public argument says the same: Nest's listener would re-raise the signal, which node as
+   * PID 1 ignores, so the core ends the process with its code.
+   */
+  noteShutdownSignal(signal: string | undefined): void {
+    if (signal === undefined || this.app === undefined || nestSignalFieldKnown(this.app)) return;
+    this.startedByAppClose = false;
+  }
 
   /** Makes every `app.close()` drain HTTP before Nest destroys a single provider. */
   interceptClose(adapter: AbstractHttpAdapter): void {

@@ -72,6 +72,18 @@ describe.each(platforms)('app.close() on $name', (platform) => {
     expect(exit).toHaveBeenCalledTimes(1);
   });
 
+  it('on a Nest without the receivedSignal field, a close with a signal (its listener) still ends the process', async () => {
+    const exit = vi.fn();
+    const { app, service } = await startApp(platform, { lameduck: { signals: false, exit } });
+    // What a Nest version that renamed its internal field looks like to lameduck.
+    delete (app as unknown as { receivedSignal?: boolean }).receivedSignal;
+    // What Nest's enableShutdownHooks() listener does on SIGTERM (before re-raising it).
+    await (app.close as (signal?: string) => Promise<void>).call(app, 'SIGTERM');
+    expect(await service.lameduck.shutdown()).toMatchObject({ reason: 'app.close()', exitCode: 0 });
+    expect(exit).toHaveBeenCalledTimes(1);
+    expect(exit).toHaveBeenCalledWith(0);
+  });
+
   it('control: without lameduck, app.close() destroys the pool under in-flight requests', async () => {
     const log = new EventLog();
     @Module({
