@@ -276,7 +276,8 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   }
 
   private finish(code: number): void {
-    if (this.exited) return;
+    // After dispose() the process is no longer this instance's to end.
+    if (this.exited || this.disposed) return;
     this.exited = true;
     this.exit(code);
   }

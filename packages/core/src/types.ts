@@ -224,7 +224,10 @@ export interface Lameduck {
    * answers once the drain delay has passed, so that the kubelet sends SIGTERM after it.
    */
   readonly preStopHandler: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Remove every listener and timer this instance installed. */
+  /**
+   * Remove every listener and timer this instance installed. A shutdown still running goes on
+   * to resolve its result but no longer exits the process.
+   */
   dispose(): void;
   on<E extends keyof LameduckEvents>(event: E, listener: (...args: LameduckEvents[E]) => void): this;
   once<E extends keyof LameduckEvents>(event: E, listener: (...args: LameduckEvents[E]) => void): this;

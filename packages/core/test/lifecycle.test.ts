@@ -255,6 +255,14 @@ describe('dispose', () => {
     lameduck.dispose();
   });
 
+  it('a shutdown still running when dispose() is called resolves but never exits the process', async () => {
+    const { lameduck, exits } = createTestLameduck({ drainDelayMs: 100 });
+    const result = lameduck.shutdown('test');
+    lameduck.dispose();
+    expect((await result).exitCode).toBe(0);
+    expect(exits).toEqual([]);
+  });
+
   it('clears the deadline timer of a running shutdown', async () => {
     const clock = new FakeClock();
     const { lameduck } = createTestLameduck({ clock, drainDelayMs: 1000 });
