@@ -3,7 +3,7 @@ import type * as http from 'node:http';
 import * as net from 'node:net';
 import { Client, errors } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULTS, type Lameduck, type State } from '../src/index.js';
+import { DEFAULTS, type Lameduck, type ShutdownResult, type State } from '../src/index.js';
 import {
   closeServer,
   createTestLameduck,
@@ -55,6 +55,53 @@ function connectRaw(port: number): Promise<string> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
+}
+
+interface RawSocket {
+  readonly socket: net.Socket;
+  /** What arrived since the test last cleared it. */
+  received: string;
+  readonly closed: Promise<unknown>;
+}
+
+/** A raw client connection that keeps what it receives (a reset shows as a short `received`). */
+function rawSocket(port: number): RawSocket {
+  const socket = net.connect(port, '127.0.0.1');
+  cleanups.push(() => socket.destroy());
+  socket.on('error', () => {});
+  const raw: RawSocket = { socket, received: '', closed: once(socket, 'close') };
+  socket.setEncoding('utf8').on('data', (chunk: string) => {
+    raw.received += chunk;
+  });
+  return raw;
+}
+
+/** A raw socket that carried one request and got its keep-alive answer: idle now. */
+async function keepAliveSocket(port: number): Promise<RawSocket> {
+  const raw = rawSocket(port);
+  raw.socket.write('GET /one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  while (!raw.received.endsWith('ok')) await once(raw.socket, 'data');
+  expect(raw.received.toLowerCase()).toContain('connection: keep-alive');
+  raw.received = '';
+  return raw;
+}
+
+/** Starts the shutdown; resolves `ms` after closing began, with the sequence's result. */
+async function shutdownUntilClosing(
+  lameduck: Lameduck,
+  ms: number,
+): Promise<{ result: Promise<ShutdownResult> }> {
+  const closing = nextState(lameduck, 'closing');
+  const result = lameduck.shutdown('test');
+  await closing;
+  await delay(ms);
+  return { result };
+}
+
+/** A whole 200 response that told the client to close the connection. */
+function expectServedWithClose(received: string): void {
+  expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  expect(received.toLowerCase()).toContain('connection: close');
 }
 
 describe('drain over real sockets (node:http + undici keep-alive)', () => {
@@ -235,25 +282,15 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     const s = await server((_req, res) => res.end('ok'));
     const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 2000 });
     lameduck.attach(s);
-    const socket = net.connect(portOf(s), '127.0.0.1');
-    cleanups.push(() => socket.destroy());
-    let received = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      received += chunk;
-    });
-    const closed = once(socket, 'close');
-    await once(socket, 'connect');
-    socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const raw = rawSocket(portOf(s));
+    await once(raw.socket, 'connect');
+    raw.socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     await delay(50);
-    const closing = nextState(lameduck, 'closing');
-    const result = lameduck.shutdown('test');
-    await closing;
-    await delay(100);
-    socket.write('\r\n');
-    await closed;
-    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(received.toLowerCase()).toContain('connection: close');
-    expect(received.endsWith('\r\n\r\nok')).toBe(true);
+    const { result } = await shutdownUntilClosing(lameduck, 100);
+    raw.socket.write('\r\n');
+    await raw.closed;
+    expectServedWithClose(raw.received);
+    expect(raw.received.endsWith('\r\n\r\nok')).toBe(true);
     const summary = await result;
     expect(summary.exitCode).toBe(0);
     expect(summary.requestsDuringDrain).toBe(1);
@@ -264,23 +301,12 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 3000 });
     lameduck.attach(s);
     const accepted = once(s, 'connection');
-    const socket = net.connect(portOf(s), '127.0.0.1');
-    cleanups.push(() => socket.destroy());
-    let received = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      received += chunk;
-    });
-    socket.on('error', () => {});
-    const closed = once(socket, 'close');
+    const raw = rawSocket(portOf(s));
     await accepted;
-    const closing = nextState(lameduck, 'closing');
-    const result = lameduck.shutdown('test');
-    await closing;
-    await delay(200);
-    socket.write('GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-    await closed;
-    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(received.toLowerCase()).toContain('connection: close');
+    const { result } = await shutdownUntilClosing(lameduck, 200);
+    raw.socket.write('GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await raw.closed;
+    expectServedWithClose(raw.received);
     const summary = await result;
     expect(summary.exitCode).toBe(0);
     expect(summary.socketsDestroyed).toBe(0);
@@ -291,13 +317,10 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 5000 });
     lameduck.attach(s);
     const accepted = once(s, 'connection');
-    const socket = net.connect(portOf(s), '127.0.0.1');
-    cleanups.push(() => socket.destroy());
-    socket.on('error', () => {});
-    const closed = once(socket, 'close');
+    const raw = rawSocket(portOf(s));
     await accepted;
     const summary = await lameduck.shutdown('test');
-    await closed;
+    await raw.closed;
     expect(summary.phases.closing).toBeGreaterThanOrEqual(DEFAULTS.firstRequestGraceMs - 10);
     expect(summary.phases.closing).toBeLessThan(4000);
     expect(summary.socketsClosed).toBe(1);
@@ -310,24 +333,12 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     s.keepAliveTimeout = 30_000;
     const { lameduck } = createTestLameduck({ drainDelayMs: 100, drainTimeoutMs: 3000 });
     lameduck.attach(s);
-    const socket = net.connect(portOf(s), '127.0.0.1');
-    cleanups.push(() => socket.destroy());
-    socket.on('error', () => {});
-    let received = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      received += chunk;
-    });
-    const closed = once(socket, 'close');
-    socket.write('GET /one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-    while (!received.endsWith('ok')) await once(socket, 'data');
-    expect(received.toLowerCase()).toContain('connection: keep-alive');
-    received = '';
+    const raw = await keepAliveSocket(portOf(s));
     // The next request is on the wire the moment the listener closes.
-    lameduck.once('closing', () => socket.write('GET /two HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    lameduck.once('closing', () => raw.socket.write('GET /two HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
     const result = lameduck.shutdown('test');
-    await closed;
-    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(received.toLowerCase()).toContain('connection: close');
+    await raw.closed;
+    expectServedWithClose(raw.received);
     expect((await result).exitCode).toBe(0);
   });
 
@@ -336,30 +347,15 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     s.keepAliveTimeout = 30_000;
     const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 3000 });
     lameduck.attach(s);
-    const socket = net.connect(portOf(s), '127.0.0.1');
-    cleanups.push(() => socket.destroy());
-    socket.on('error', () => {});
-    let received = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      received += chunk;
-    });
-    const closed = once(socket, 'close');
-    socket.write('GET /one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-    while (!received.endsWith('ok')) await once(socket, 'data');
-    expect(received.toLowerCase()).toContain('connection: keep-alive');
-    received = '';
+    const raw = await keepAliveSocket(portOf(s));
     // The socket has carried a request (no first-request grace) and is idle: only the bytes
     // of the next request, already read, tell lameduck not to close it.
-    socket.write('GET /two HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    raw.socket.write('GET /two HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     await delay(50);
-    const closing = nextState(lameduck, 'closing');
-    const result = lameduck.shutdown('test');
-    await closing;
-    await delay(100);
-    socket.write('\r\n');
-    await closed;
-    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(received.toLowerCase()).toContain('connection: close');
+    const { result } = await shutdownUntilClosing(lameduck, 100);
+    raw.socket.write('\r\n');
+    await raw.closed;
+    expectServedWithClose(raw.received);
     const summary = await result;
     expect(summary.exitCode).toBe(0);
     expect(summary.socketsDestroyed).toBe(0);
@@ -376,24 +372,13 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     // A slow request keeps the sequence in closing.
     const slow = client(originOf(s)).request({ path: '/slow', method: 'GET' });
     const accepted = once(s, 'connection');
-    const socket = net.connect(portOf(s), '127.0.0.1');
-    cleanups.push(() => socket.destroy());
-    socket.on('error', () => {});
-    let received = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      received += chunk;
-    });
-    const closed = once(socket, 'close');
+    const raw = rawSocket(portOf(s));
     await accepted;
     await delay(50);
-    const closing = nextState(lameduck, 'closing');
-    const result = lameduck.shutdown('test');
-    await closing;
-    await delay(100);
-    socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-    await closed;
-    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(received.toLowerCase()).toContain('connection: close');
+    const { result } = await shutdownUntilClosing(lameduck, 100);
+    raw.socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await raw.closed;
+    expectServedWithClose(raw.received);
     expect(lameduck.state).toBe('closing');
     release.open();
     const response = await slow;
