@@ -7,9 +7,11 @@ import {
   type Lameduck,
   LameduckError,
   type LameduckOptions,
+  type ListenOptions,
   type Logger,
+  type ProbePaths,
 } from '@lameduck/core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KeepAliveClient, sleep } from './client.js';
 import type { ContractApp } from './index.js';
 import { killServerProcesses, startServerProcess } from './process.js';
@@ -190,5 +192,66 @@ export function testBuiltAdapter(adapter: BuiltAdapter): void {
         await client.close();
       }
     });
+  });
+}
+
+/** How a test puts lameduck into an app of a node-level middleware framework (Express, Koa). */
+export interface MiddlewareAdapter<App> {
+  /** A new app of the framework version under test. */
+  readonly newApp: () => App;
+  /** `app.use(lameduckMiddleware(lameduck, paths))`. */
+  readonly useMiddleware: (app: App, lameduck: Lameduck, paths?: ProbePaths) => void;
+  /** `GET /` → `ok` at once, `GET /slow?ms=N` → `slow` after N ms. */
+  readonly addRoutes: (app: App) => void;
+  /** The adapter's `listen(app, lameduck, options)`, which attaches the server. */
+  readonly listen: (app: App, lameduck: Lameduck, options: ListenOptions) => Promise<http.Server>;
+  /** The framework's own `app.listen(0, '127.0.0.1')`, which does not. */
+  readonly listenUnattached: (app: App) => http.Server;
+}
+
+/**
+ * What the middleware adapters do the same way: the preStop path, and a server that was
+ * never attached. Call it inside the `describe` of one framework version.
+ */
+export function testMiddlewareAdapter<App>(adapter: MiddlewareAdapter<App>): void {
+  const { newLameduck, clientOf } = adapterTestScope();
+
+  it('serves a preStop httpGet path that starts the drain and answers once the delay has passed', async () => {
+    const lameduck = newLameduck({ drainDelayMs: 600 });
+    const app = adapter.newApp();
+    adapter.useMiddleware(app, lameduck, { preStopPath: '/prestop' });
+    adapter.addRoutes(app);
+    const client = clientOf(await adapter.listen(app, lameduck, { port: 0, host: '127.0.0.1' }));
+    const startedAt = Date.now();
+    const answer = await client.get('/prestop');
+    expect(answer.status).toBe(200);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(580);
+    expect(['closing', 'cleanup', 'stopped']).toContain(lameduck.state);
+  });
+
+  it('middleware used but no server attached: warns with MISUSE and still drains what it tracks', async () => {
+    const { logger, warnings } = recordingLogger();
+    const exit = vi.fn();
+    const lameduck = newLameduck({ logger, exit, drainDelayMs: 200 });
+    const app = adapter.newApp();
+    adapter.useMiddleware(app, lameduck);
+    adapter.addRoutes(app);
+    const hook = vi.fn();
+    lameduck.onShutdown('database', hook);
+    // app.listen() without lameduck.attach(server): the mistake under test.
+    const server = adapter.listenUnattached(app);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const client = clientOf(server);
+    lameduck.ready();
+    expect((await client.get('/')).status).toBe(200);
+
+    const inFlight = client.get('/slow?ms=800');
+    await sleep(250);
+    const result = await lameduck.shutdown('test');
+    expect(warnings.map(({ obj }) => (obj as { code?: string }).code)).toContain(ErrorCodes.MISUSE);
+    expect(await inFlight).toMatchObject({ status: 200, connection: 'close' });
+    expect(result).toMatchObject({ exitCode: 0, socketsDestroyed: 0 });
+    expect(hook).toHaveBeenCalledTimes(1);
+    expect(exit).toHaveBeenCalledWith(0);
   });
 }

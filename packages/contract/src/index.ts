@@ -44,8 +44,10 @@ export {
   closeServer,
   contractApp,
   expectLameduckError,
+  type MiddlewareAdapter,
   recordingLogger,
   testBuiltAdapter,
+  testMiddlewareAdapter,
   urlOf,
 } from './adapter-test-kit.js';
 export { type Answer, getOnNewConnection, KeepAliveClient, sleep, tryConnect } from './client.js';

@@ -4,13 +4,12 @@ import {
   closeServer,
   expectLameduckError,
   type KeepAliveClient,
-  recordingLogger,
-  sleep,
+  testMiddlewareAdapter,
 } from '@lameduck/contract';
 import type { Lameduck } from '@lameduck/core';
 import Koa from 'koa';
 import Koa2 from 'koa2';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes, lameduckMiddleware, listen } from '../src/index.js';
 import { addRoutes } from './harness.js';
 
@@ -84,43 +83,12 @@ describe.each([
     expect(client.connections).toBe(2);
   });
 
-  it('serves a preStop httpGet path that starts the drain and answers once the delay has passed', async () => {
-    const lameduck = newLameduck({ drainDelayMs: 600 });
-    const app = newApp();
-    app.use(lameduckMiddleware(lameduck, { preStopPath: '/prestop' }));
-    addRoutes(app);
-    const client = await serve(app, lameduck);
-    const startedAt = Date.now();
-    const answer = await client.get('/prestop');
-    expect(answer.status).toBe(200);
-    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(580);
-    expect(['closing', 'cleanup', 'stopped']).toContain(lameduck.state);
-  });
-
-  it('middleware used but no server attached: warns with MISUSE and still drains what it tracks', async () => {
-    const { logger, warnings } = recordingLogger();
-    const exit = vi.fn();
-    const lameduck = newLameduck({ logger, exit, drainDelayMs: 200 });
-    const app = newApp();
-    app.use(lameduckMiddleware(lameduck));
-    addRoutes(app);
-    const hook = vi.fn();
-    lameduck.onShutdown('database', hook);
-    // app.listen() without lameduck.attach(server): the mistake under test.
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const client = clientOf(server);
-    lameduck.ready();
-    expect((await client.get('/')).status).toBe(200);
-
-    const inFlight = client.get('/slow?ms=800');
-    await sleep(250);
-    const result = await lameduck.shutdown('test');
-    expect(warnings.map(({ obj }) => (obj as { code?: string }).code)).toContain(ErrorCodes.MISUSE);
-    expect(await inFlight).toMatchObject({ status: 200, connection: 'close' });
-    expect(result).toMatchObject({ exitCode: 0, socketsDestroyed: 0 });
-    expect(hook).toHaveBeenCalledTimes(1);
-    expect(exit).toHaveBeenCalledWith(0);
+  testMiddlewareAdapter({
+    newApp,
+    useMiddleware: (app, lameduck, paths) => app.use(lameduckMiddleware(lameduck, paths)),
+    addRoutes,
+    listen,
+    listenUnattached: (app) => app.listen(0, '127.0.0.1'),
   });
 });
 
