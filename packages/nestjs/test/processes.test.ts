@@ -114,28 +114,21 @@ describe.each(platforms)('as PID 1 of a container-like PID namespace, on $name',
     FIXTURE_LEFTOVER_TIMER: '1',
   };
 
-  it('lameduck owns SIGTERM: drains, tears Nest down and exits 0', async () => {
-    const app = await startAsPid1(mains.get('commonjs')!, env);
-    const load = await slowRequests(app.url);
-    process.kill(app.pid, 'SIGTERM');
-    expect(await load.answers).toEqual(ALL_OK);
-    expect(await app.exited).toMatchObject({ code: 0, signal: null });
-    expect(eventsOf(app.jsonLines())).toEqual(ORDER);
-    await load.close();
-  });
-
-  it("Nest's enableShutdownHooks() owns SIGTERM (lameduck signals: false): still drains first and exits 0", async () => {
-    const app = await startAsPid1(mains.get('commonjs')!, { ...env, FIXTURE_MODE: 'nest-hooks' });
-    const load = await slowRequests(app.url);
-    process.kill(app.pid, 'SIGTERM');
-    expect(await load.answers).toEqual(ALL_OK);
-    expect(await app.exited).toMatchObject({ code: 0, signal: null });
-    expect(eventsOf(app.jsonLines())).toEqual(ORDER);
-    await load.close();
-  });
-
-  it('enableShutdownHooks() called after listen(), too late to be refused: still drains first and exits 0', async () => {
-    const app = await startAsPid1(mains.get('commonjs')!, { ...env, FIXTURE_MODE: 'late-nest-hooks' });
+  it.each([
+    ['lameduck owns SIGTERM: drains, tears Nest down and exits 0', undefined],
+    [
+      "Nest's enableShutdownHooks() owns SIGTERM (lameduck signals: false): still drains first and exits 0",
+      'nest-hooks',
+    ],
+    [
+      'enableShutdownHooks() called after listen(), too late to be refused: still drains first and exits 0',
+      'late-nest-hooks',
+    ],
+  ])('%s', async (_title, mode) => {
+    const app = await startAsPid1(
+      mains.get('commonjs')!,
+      mode === undefined ? env : { ...env, FIXTURE_MODE: mode },
+    );
     const load = await slowRequests(app.url);
     process.kill(app.pid, 'SIGTERM');
     expect(await load.answers).toEqual(ALL_OK);
