@@ -7,6 +7,7 @@ export type {
   BalancerMode,
   BalancerStats,
   FailureClass,
+  LoadKind,
   LoadProfile,
   LongRequestOutcome,
   PodOutcome,

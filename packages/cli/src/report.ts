@@ -1,7 +1,7 @@
 import type { PodTermination } from './kubelet.js';
-import { type RequestRecord, summarizeRequests } from './load.js';
 import type { ResolvedSimulation } from './options.js';
 import type { Replica } from './replicas.js';
+import { type RequestRecord, summarizeRequests } from './requests.js';
 import type { Timeline } from './timeline.js';
 import {
   type BalancerStats,

@@ -1,10 +1,12 @@
-import { haproxyFront, kubeProxyFront } from './front.js';
+import { BALANCERS } from './balancers.js';
 import { type PodTermination, terminatePod, watchReadiness } from './kubelet.js';
-import { LoadGenerator, type RequestRecord, sendLongRequest } from './load.js';
+import { sendLongRequest } from './load-http.js';
+import { LOADS } from './loads.js';
 import { findFreePort, runAt, sleep } from './net-util.js';
 import { type ResolvedSimulation, resolveSimulation } from './options.js';
 import { ProcessRegistry, Replica, setupError } from './replicas.js';
 import { assembleReport } from './report.js';
+import type { RequestRecord } from './requests.js';
 import { Timeline } from './timeline.js';
 import type { SimulationOptions, SimulationReport } from './types.js';
 
@@ -103,15 +105,22 @@ async function runSimulation(
   status(
     `${settings.replicas} replicas ready (${replicas.map((r) => `${r.name} pid ${r.pid} port ${r.port}`).join(', ')}); starting the ${settings.lb} balancer`,
   );
-  const front =
-    settings.lb === 'kube-proxy'
-      ? await kubeProxyFront(replicas)
-      : await haproxyFront(settings, replicas, replacementName, ports, registry, timeline, () => victim.name);
+  const front = await BALANCERS[settings.lb]({
+    settings,
+    replicas,
+    replacement: settings.replace
+      ? { name: replacementName, port: ports.get(replacementName) ?? 0 }
+      : undefined,
+    registry,
+    timeline,
+    victim: () => victim.name,
+  });
   cleanups.push(() => front.close());
   stopIfAborted();
   status(front.description);
 
-  const load = new LoadGenerator({
+  const load = LOADS.http({
+    host: front.host,
     port: front.port,
     connections: settings.connections,
     rate: settings.rate,
@@ -170,6 +179,7 @@ async function runSimulation(
       connected = resolve;
     });
     longRequest = sendLongRequest(
+      front.host,
       front.port,
       longMs,
       settings.requestTimeoutMs,

@@ -1,6 +1,9 @@
 /** Which balancer sits in front of the replicas. */
 export type BalancerMode = 'kube-proxy' | 'haproxy';
 
+/** Which protocol the load speaks. */
+export type LoadKind = 'http';
+
 /** What the load does while the pod is deleted. */
 export type LoadProfile = 'steady' | 'idle';
 

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubeProxyBalancer } from '../src/kube-proxy.js';
+import { KubeProxyBalancer } from '../src/balancer-kube-proxy.js';
 
 // Real TCP: two backends that answer each line with their name, the balancer in front.
 

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { haproxyStats } from '../src/front.js';
-import { haproxyConfig, parseServerState } from '../src/haproxy.js';
-import { classifyFailure, type RequestRecord, statusFailure, summarizeRequests } from '../src/load.js';
+import { haproxyConfig, haproxyStats, parseServerState } from '../src/balancer-haproxy.js';
 import { createProgress } from '../src/progress.js';
 import { buildProblems, earlyCloseHint, formatReport } from '../src/report.js';
+import { classifyFailure, type RequestRecord, statusFailure, summarizeRequests } from '../src/requests.js';
 import type { SimulationReport, TimelineEvent } from '../src/types.js';
 
 function record(overrides: Partial<RequestRecord> = {}): RequestRecord {

@@ -4,8 +4,10 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { BalancerFactory } from './balancer.js';
 import { findFreePort, LOOPBACK, sleep } from './net-util.js';
 import { setupError } from './replicas.js';
+import type { BalancerStats } from './types.js';
 
 /** The header that pins a request to one server (the long request goes to the deleted pod). */
 export const PIN_HEADER = 'x-lameduck-pin';
@@ -204,4 +206,62 @@ function canConnect(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** `--lb haproxy`: a real HAProxy health-checking the readiness probe, like a cloud load balancer. */
+export const haproxyBalancer: BalancerFactory = async (context) => {
+  const { settings, replicas, replacement, registry, timeline, victim } = context;
+  const servers = [
+    ...replicas.map((replica) => ({ name: replica.name, port: replica.port, enabled: true })),
+    ...(replacement === undefined ? [] : [{ ...replacement, enabled: false }]),
+  ];
+  const haproxy = await HaproxyBalancer.start({
+    binary: settings.haproxyPath,
+    readinessPath: settings.readinessPath,
+    servers,
+    timeoutMs: settings.requestTimeoutMs + 5000,
+    register: (child) => registry.addChild(child),
+  });
+  let markedDown = false;
+  haproxy.onServerState((server, state, detail) => {
+    if (server !== victim() || state !== 'DOWN' || markedDown || timeline.first('deleted') === undefined)
+      return;
+    markedDown = true;
+    timeline.mark('balancer-marked-down', `HAProxy: ${detail || 'health check failed'}`);
+  });
+  return {
+    host: LOOPBACK,
+    port: haproxy.port,
+    description: `HAProxy (pid ${haproxy.pid}) on ${LOOPBACK}:${haproxy.port}, health-checking ${settings.readinessPath}`,
+    pinHeaders: (pod) => ({ [PIN_HEADER]: pod }),
+    podOf: async () => undefined,
+    async add(pod) {
+      await haproxy.setServerState(pod.name, 'ready');
+    },
+    async remove(pod) {
+      await haproxy.setServerState(pod, 'drain');
+    },
+    async stats() {
+      return haproxyStats(await haproxy.command('show stat').catch(() => ''));
+    },
+    close: () => haproxy.stop(),
+  };
+};
+
+/** Reads sessions per server (`stot`) from `show stat` CSV. */
+export function haproxyStats(csv: string): BalancerStats {
+  const lines = csv.split('\n');
+  const header = (lines[0] ?? '').replace(/^# /, '').split(',');
+  const svname = header.indexOf('svname');
+  const stot = header.indexOf('stot');
+  const pxname = header.indexOf('pxname');
+  const connections: Record<string, number> = {};
+  for (const line of lines.slice(1)) {
+    const cells = line.split(',');
+    const server = cells[svname];
+    if (cells[pxname] !== 'pods' || server === undefined || server === 'BACKEND' || server === 'FRONTEND')
+      continue;
+    connections[server] = Number(cells[stot] ?? 0);
+  }
+  return { connections, refusedByPod: {}, connectionsAfterDeletion: {}, afterRemoval: {} };
 }

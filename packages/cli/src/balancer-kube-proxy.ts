@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import type { BalancerFactory } from './balancer.js';
 import { LOOPBACK } from './net-util.js';
 
 interface Endpoint {
@@ -162,3 +163,27 @@ export class KubeProxyBalancer {
     });
   }
 }
+
+/** `--lb kube-proxy`: the user-space stand-in, for systems without unshare and nft. */
+export const kubeProxyBalancer: BalancerFactory = async ({ replicas }) => {
+  const balancer = new KubeProxyBalancer();
+  const port = await balancer.listen();
+  for (const replica of replicas) balancer.addEndpoint(replica.name, replica.port);
+  return {
+    host: LOOPBACK,
+    port,
+    description: `kube-proxy balancer (user space) on ${LOOPBACK}:${port}`,
+    pinHeaders: () => ({}),
+    podOf: (clientPort) => balancer.whenRouted(clientPort),
+    async add(pod) {
+      balancer.addEndpoint(pod.name, pod.port);
+    },
+    async remove(pod) {
+      balancer.removeEndpoint(pod);
+    },
+    async stats(deletedAt) {
+      return balancer.stats(deletedAt);
+    },
+    close: () => balancer.close(),
+  };
+};
