@@ -3,6 +3,11 @@ import { defineConfig } from 'vitest/config';
 // One vitest run, one project per package. Each project has its own vitest.config.ts.
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts', 'test/vitest.config.ts'],
+    projects: [
+      'packages/*/vitest.config.ts',
+      'examples/*/vitest.config.ts',
+      'test/vitest.config.ts',
+      'scripts/vitest.config.ts',
+    ],
   },
 });

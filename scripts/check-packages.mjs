@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Packs every published package the way `pnpm publish` would, then checks the tarball with
-// publint (package.json and files) and @arethetypeswrong/cli (types for ESM and CommonJS).
+// publint (package.json and files) and @arethetypeswrong/cli (types for ESM and CommonJS); last, a
+// `pnpm publish -r --dry-run` of the whole workspace.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +48,22 @@ try {
   }
 } finally {
   rmSync(out, { recursive: true, force: true });
+}
+try {
+  const dryRun = execFileSync(
+    'npx',
+    ['--yes', 'pnpm@12.4.2', 'publish', '-r', '--dry-run', '--no-git-checks'],
+    {
+      cwd: root,
+      stdio: 'pipe',
+      encoding: 'utf8',
+    },
+  );
+  const names = [...dryRun.matchAll(/^📦 (\S+) →/gmu)].map((match) => match[1]);
+  console.log(`ok    pnpm publish -r --dry-run: ${names.join(', ')}`);
+} catch (error) {
+  failed += 1;
+  console.log(`FAIL  pnpm publish -r --dry-run\n${error.stdout ?? ''}${error.stderr ?? ''}`);
 }
 if (failed > 0) {
   console.log(`${failed} package check(s) failed`);
