@@ -67,6 +67,20 @@ export class ConnectionTracker {
     this.entryFor(socket);
   };
 
+  /** The responses in flight right now. */
+  inFlightResponses(): Iterable<ServerResponse> {
+    return this.inFlight;
+  }
+
+  /** Hands a socket over to another tracker (an upgraded WebSocket's): no longer waited for here. */
+  release = (socket: Socket): void => {
+    const entry = this.sockets.get(socket);
+    if (entry === undefined) return;
+    if (entry.graceTimer !== undefined) this.clock.clearTimeout(entry.graceTimer);
+    this.sockets.delete(socket);
+    this.notifyIfEmpty();
+  };
+
   /** Registers one request; safe to call twice for the same response. */
   trackRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (this.tracked.has(res)) return;
@@ -141,6 +155,8 @@ export class ConnectionTracker {
   destroyAll(): void {
     for (const socket of [...this.sockets.keys()]) {
       this.sockets.delete(socket);
+      // A terminated WebSocket's socket is already destroyed and counted as a WebSocket.
+      if (socket.destroyed) continue;
       this.socketsDestroyed += 1;
       socket.destroy();
     }

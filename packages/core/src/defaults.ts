@@ -8,6 +8,8 @@ export const DEFAULTS = Object.freeze({
   /** Drain delay elsewhere: Ctrl-C in development is instant. */
   drainDelayMsElsewhere: 0,
   drainTimeoutMs: 10_000,
+  closeWindowMs: 1000,
+  webSocketCloseCode: 1001,
   cleanupTimeoutMs: 5000,
   hookTimeoutMs: 3000,
   marginMs: 2000,
@@ -33,6 +35,8 @@ export const DEFAULTS = Object.freeze({
 export const ENV_VARS = Object.freeze({
   drainDelayMs: 'LAMEDUCK_DRAIN_DELAY_MS',
   drainTimeoutMs: 'LAMEDUCK_DRAIN_TIMEOUT_MS',
+  closeWindowMs: 'LAMEDUCK_CLOSE_WINDOW_MS',
+  webSocketCloseCode: 'LAMEDUCK_WEBSOCKET_CLOSE_CODE',
   cleanupTimeoutMs: 'LAMEDUCK_CLEANUP_TIMEOUT_MS',
   hookTimeoutMs: 'LAMEDUCK_HOOK_TIMEOUT_MS',
   marginMs: 'LAMEDUCK_MARGIN_MS',
@@ -40,5 +44,7 @@ export const ENV_VARS = Object.freeze({
   preStopSleepSeconds: 'LAMEDUCK_PRESTOP_SLEEP_SECONDS',
   failReadiness: 'LAMEDUCK_FAIL_READINESS',
 } as const);
+
+export const WEBSOCKET_CLOSE_CODES = Object.freeze([1001, 1012] as const);
 
 export const FAIL_READINESS_VALUES = Object.freeze(['immediately', 'after-drain-delay', 'never'] as const);

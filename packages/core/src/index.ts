@@ -2,6 +2,7 @@ export { assertLameduck, type ListenOptions, listen } from './adapter-kit.js';
 export { type Budget, checkBudget, computeBudget } from './budget.js';
 export { DEFAULTS, ENV_VARS } from './defaults.js';
 export { type ErrorCode, ErrorCodes, LameduckError } from './errors.js';
+export { isEventStream } from './event-streams.js';
 export { createLameduck } from './lameduck.js';
 export { silentLogger } from './logger.js';
 export { isKubernetes, resolveOptions } from './options.js';
@@ -33,4 +34,5 @@ export type {
   ShutdownResult,
   SignalSource,
   State,
+  StreamOptions,
 } from './types.js';

@@ -5,6 +5,7 @@ import { sleep, systemClock, TIMED_OUT, withTimeout } from './clock.js';
 import { ConnectionTracker } from './connections.js';
 import { DEFAULTS } from './defaults.js';
 import { ErrorCodes, LameduckError } from './errors.js';
+import { StreamTracker } from './event-streams.js';
 import { checkHookArgs, type RegisteredHook, runHooks } from './hooks.js';
 import { createDefaultLogger } from './logger.js';
 import { resolveOptions } from './options.js';
@@ -27,7 +28,9 @@ import type {
   ResolvedOptions,
   ShutdownResult,
   State,
+  StreamOptions,
 } from './types.js';
+import { WebSocketTracker } from './websockets.js';
 
 type PhaseTimes = Record<'draining' | 'closing' | 'cleanup', number>;
 
@@ -38,6 +41,8 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readonly clock: Clock;
   private readonly exit: (code: number) => void;
   private readonly connections: ConnectionTracker;
+  private readonly webSockets: WebSocketTracker;
+  private readonly streams: StreamTracker;
   private readonly servers = new Map<DrainableServer, () => void>();
   private readonly hooks: RegisteredHook[] = [];
   private readonly checks: RegisteredCheck[] = [];
@@ -63,6 +68,15 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
         DEFAULTS.firstRequestGraceMs,
         Math.floor(this.options.drainTimeoutMs / 2),
       ),
+    });
+    this.webSockets = new WebSocketTracker({
+      clock: this.clock,
+      closeCode: this.options.webSocketCloseCode,
+      releaseSocket: this.connections.release,
+    });
+    this.streams = new StreamTracker({
+      clock: this.clock,
+      inFlight: () => this.connections.inFlightResponses(),
     });
     this.logger = options.logger ?? createDefaultLogger(options.env ?? process.env);
     this.exit = options.exit ?? ((code: number) => process.exit(code));
@@ -95,6 +109,24 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     };
     this.servers.set(server, detach);
     return detach;
+  }
+
+  trackWebSockets(server: unknown): () => void {
+    this.assertUsable('trackWebSockets');
+    const untrack = this.webSockets.trackServer(server);
+    // socket.io takes over the server's 'request' listeners and calls them only for requests
+    // that are not its own: lameduck's must see its long polls too, so it goes first again.
+    const httpServer = (server as { httpServer?: unknown }).httpServer as DrainableServer | undefined;
+    if (httpServer !== undefined && this.servers.has(httpServer)) {
+      httpServer.removeListener('request', this.trackRequest);
+      httpServer.prependListener('request', this.trackRequest);
+    }
+    return untrack;
+  }
+
+  trackStream(res: ServerResponse, options: StreamOptions = {}): void {
+    this.connections.trackRequest(res.req, res);
+    this.streams.mark(res, options);
   }
 
   ready(): void {
@@ -219,7 +251,12 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     const servers = [...this.servers.keys()];
     const serversClosed = servers.map(stopAccepting);
     this.connections.startClosing();
-    const allClosed = this.connections.whenAllClosed().then(() => {
+    // WebSockets and endless responses leave now, spread over the close window.
+    const closeWindowMs = Math.min(this.options.closeWindowMs, this.options.drainTimeoutMs / 2);
+    this.webSockets.startClosing(closeWindowMs);
+    this.streams.startClosing(closeWindowMs);
+    const socketsClosed = Promise.all([this.connections.whenAllClosed(), this.webSockets.whenAllClosed()]);
+    const allClosed = socketsClosed.then(() => {
       // Sockets accepted before attach() are not tracked; node knows which of them are idle.
       for (const server of servers) server.closeIdleConnections();
       return Promise.all(serversClosed);
@@ -228,11 +265,13 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     if (drained === TIMED_OUT) {
       this.logger.warn(
         { sockets: this.connections.socketCount, inFlight: this.connections.inFlightCount },
-        `lameduck: drain timeout (${this.options.drainTimeoutMs} ms) reached, destroying ${this.connections.socketCount} busy sockets`,
+        `lameduck: drain timeout (${this.options.drainTimeoutMs} ms) reached, destroying ${this.connections.socketCount} busy sockets and terminating ${this.webSockets.openCount} WebSockets`,
       );
+      this.webSockets.terminateAll();
       this.connections.destroyAll();
       for (const server of this.servers.keys()) server.closeAllConnections();
     }
+    this.streams.stop();
     phaseDone('closing');
 
     // cleanup: user hooks, last registered first.
@@ -246,7 +285,10 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     phaseDone('cleanup');
 
     const clean =
-      this.connections.socketsDestroyed === 0 && hooks.every((hook) => hook.ok) && !this.deadlineExceeded;
+      this.connections.socketsDestroyed === 0 &&
+      this.webSockets.terminated === 0 &&
+      hooks.every((hook) => hook.ok) &&
+      !this.deadlineExceeded;
     const result: ShutdownResult = {
       reason,
       exitCode: clean ? 0 : 1,
@@ -255,6 +297,9 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       requestsDuringDrain: this.connections.requestsDuringDrain,
       socketsClosed: this.connections.socketsClosed,
       socketsDestroyed: this.connections.socketsDestroyed,
+      webSocketsClosed: this.webSockets.closed,
+      webSocketsTerminated: this.webSockets.terminated,
+      streamsEnded: this.streams.ended,
       hooks,
       deadlineExceeded: this.deadlineExceeded,
     };

@@ -1,11 +1,13 @@
 import { constants as osConstants } from 'node:os';
-import { DEFAULTS, ENV_VARS, FAIL_READINESS_VALUES } from './defaults.js';
+import { DEFAULTS, ENV_VARS, FAIL_READINESS_VALUES, WEBSOCKET_CLOSE_CODES } from './defaults.js';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
 import type { FailReadiness, LameduckOptions, ResolvedOptions } from './types.js';
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'drainDelayMs',
   'drainTimeoutMs',
+  'closeWindowMs',
+  'webSocketCloseCode',
   'cleanupTimeoutMs',
   'hookTimeoutMs',
   'marginMs',
@@ -25,7 +27,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 type DurationKey = keyof typeof ENV_VARS & keyof ResolvedOptions;
-type NumericKey = Exclude<DurationKey, 'failReadiness'>;
+type NumericKey = Exclude<DurationKey, 'failReadiness' | 'webSocketCloseCode'>;
 
 function invalid(name: string, expected: string, value: unknown): LameduckError {
   return new LameduckError(
@@ -94,6 +96,29 @@ function pickFailReadiness(
     );
   }
   return raw.trim() as FailReadiness;
+}
+
+function pickCloseCode(
+  options: LameduckOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): 1001 | 1012 {
+  const allowed: readonly number[] = WEBSOCKET_CLOSE_CODES;
+  const expected = 'a WebSocket close code clients reconnect on: 1001 (going away) or 1012 (service restart)';
+  if (options.webSocketCloseCode !== undefined) {
+    if (!allowed.includes(options.webSocketCloseCode)) {
+      throw invalid('webSocketCloseCode', expected, options.webSocketCloseCode);
+    }
+    return options.webSocketCloseCode;
+  }
+  const raw = env[ENV_VARS.webSocketCloseCode];
+  if (raw === undefined || raw.trim() === '') return DEFAULTS.webSocketCloseCode;
+  if (!allowed.includes(Number(raw.trim()))) {
+    throw new LameduckError(
+      ErrorCodes.INVALID_ENV,
+      `lameduck: environment variable ${ENV_VARS.webSocketCloseCode} expects ${expected}, instead got ${JSON.stringify(raw)}.`,
+    );
+  }
+  return Number(raw.trim()) as 1001 | 1012;
 }
 
 function pickSignals(value: LameduckOptions['signals']): readonly NodeJS.Signals[] {
@@ -192,6 +217,8 @@ export function resolveOptions(options: LameduckOptions = {}): ResolvedOptions {
   return Object.freeze({
     drainDelayMs: pickNumber(options, env, 'drainDelayMs', delayDefault),
     drainTimeoutMs: pickNumber(options, env, 'drainTimeoutMs', DEFAULTS.drainTimeoutMs),
+    closeWindowMs: pickNumber(options, env, 'closeWindowMs', DEFAULTS.closeWindowMs),
+    webSocketCloseCode: pickCloseCode(options, env),
     cleanupTimeoutMs: pickNumber(options, env, 'cleanupTimeoutMs', DEFAULTS.cleanupTimeoutMs),
     hookTimeoutMs: pickNumber(options, env, 'hookTimeoutMs', DEFAULTS.hookTimeoutMs),
     marginMs: pickNumber(options, env, 'marginMs', DEFAULTS.marginMs),

@@ -11,6 +11,8 @@ export function summaryLine(result: ShutdownResult): string {
     `draining ${result.phases.draining} ms, closing ${result.phases.closing} ms, cleanup ${result.phases.cleanup} ms`,
     `${result.requestsDuringDrain} requests served while draining`,
     `${result.socketsClosed} sockets closed gracefully, ${result.socketsDestroyed} destroyed`,
+    `${result.webSocketsClosed} WebSockets closed, ${result.webSocketsTerminated} terminated`,
+    `${result.streamsEnded} streams ended`,
     `hooks ${hooksOk}/${result.hooks.length} ok${hookTimes.length ? ` (${hookTimes.join(', ')})` : ''}`,
     `exit code ${result.exitCode}`,
   ].join('; ');

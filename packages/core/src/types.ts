@@ -46,6 +46,19 @@ export interface LameduckOptions {
    */
   readonly drainTimeoutMs?: number;
   /**
+   * When the listener closes, WebSockets get their close frame and SSE streams their end at a
+   * random moment within this window (at most half the drain timeout), so that clients do not
+   * all reconnect to the other replicas at once. Env: `LAMEDUCK_CLOSE_WINDOW_MS`.
+   * @default 1000
+   */
+  readonly closeWindowMs?: number;
+  /**
+   * The close code each WebSocket gets: 1001 (going away) or 1012 (service restart).
+   * Env: `LAMEDUCK_WEBSOCKET_CLOSE_CODE`.
+   * @default 1001
+   */
+  readonly webSocketCloseCode?: 1001 | 1012;
+  /**
    * Total time for all cleanup hooks. Env: `LAMEDUCK_CLEANUP_TIMEOUT_MS`.
    * @default 5000
    */
@@ -117,6 +130,8 @@ export interface LameduckOptions {
 export interface ResolvedOptions {
   readonly drainDelayMs: number;
   readonly drainTimeoutMs: number;
+  readonly closeWindowMs: number;
+  readonly webSocketCloseCode: 1001 | 1012;
   readonly cleanupTimeoutMs: number;
   readonly hookTimeoutMs: number;
   readonly marginMs: number;
@@ -128,6 +143,16 @@ export interface ResolvedOptions {
   readonly exitOnStopped: boolean;
   readonly readyOnListening: boolean;
   readonly summary: boolean;
+}
+
+/** Options of `trackStream(res, options)`. */
+export interface StreamOptions {
+  /**
+   * How to end the response when the listener closes (write a last chunk, then `res.end()`).
+   * An SSE stream gets its `retry:` hint before this runs.
+   * @default res.end()
+   */
+  readonly end?: (res: ServerResponse) => void;
 }
 
 export interface HookOptions {
@@ -166,6 +191,12 @@ export interface ShutdownResult {
   readonly socketsClosed: number;
   /** Sockets still busy at the drain timeout and destroyed. */
   readonly socketsDestroyed: number;
+  /** WebSockets that closed with a close handshake while closing. */
+  readonly webSocketsClosed: number;
+  /** WebSockets still open at the drain timeout, terminated (no handshake). */
+  readonly webSocketsTerminated: number;
+  /** SSE streams and marked endless responses that lameduck ended while closing. */
+  readonly streamsEnded: number;
   readonly hooks: readonly HookResult[];
   /** True when the overall deadline fired before the sequence finished. */
   readonly deadlineExceeded: boolean;
@@ -198,6 +229,19 @@ export interface Lameduck {
    * own request handler was registered; several servers are allowed. Returns a detach function.
    */
   attach(server: DrainableServer): () => void;
+  /**
+   * Track a `ws` WebSocketServer (what `@fastify/websocket` and Nest's `WsAdapter` use too) or a
+   * socket.io `Server`: when the listener closes, each WebSocket gets a close frame
+   * (`webSocketCloseCode`), spread over `closeWindowMs`; a socket.io client's transport is
+   * closed so that it reconnects. Returns a function that stops tracking.
+   */
+  trackWebSockets(server: unknown): () => void;
+  /**
+   * Mark an endless response that is not an SSE stream (SSE streams are found without it): a
+   * long poll, a download the client can resume. It is ended (see `options.end`) when the
+   * listener closes, within the close window.
+   */
+  trackStream(res: ServerResponse, options?: StreamOptions): void;
   /** Readiness starts answering 200 (state `starting` → `serving`). */
   ready(): void;
   /** Register a cleanup hook, run after HTTP has drained, last registered first. Returns an unregister function. */

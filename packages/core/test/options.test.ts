@@ -32,6 +32,8 @@ describe('options: invalid values give coded errors', () => {
     ['drainDelayMs', { drainDelayMs: null }],
     ['drainTimeoutMs', { drainTimeoutMs: -0.5 }],
     ['drainTimeoutMs', { drainTimeoutMs: '10s' }],
+    ['closeWindowMs', { closeWindowMs: Number.NaN }],
+    ['webSocketCloseCode', { webSocketCloseCode: 1006 }],
     ['cleanupTimeoutMs', { cleanupTimeoutMs: Number.NEGATIVE_INFINITY }],
     ['hookTimeoutMs', { hookTimeoutMs: true }],
     ['marginMs', { marginMs: -2000 }],
@@ -211,6 +213,8 @@ describe('options: resolution', () => {
     expect(resolveOptions({ env: {} })).toEqual({
       drainDelayMs: DEFAULTS.drainDelayMsElsewhere,
       drainTimeoutMs: DEFAULTS.drainTimeoutMs,
+      closeWindowMs: DEFAULTS.closeWindowMs,
+      webSocketCloseCode: DEFAULTS.webSocketCloseCode,
       cleanupTimeoutMs: DEFAULTS.cleanupTimeoutMs,
       hookTimeoutMs: DEFAULTS.hookTimeoutMs,
       marginMs: DEFAULTS.marginMs,
