@@ -275,12 +275,12 @@ describe('socket.io drain', () => {
         reconnectionDelayMax: 200,
       });
       cleanups.push(() => client.close());
-      await once(client, 'connect');
+      await new Promise((resolve) => client.once('connect', () => resolve(undefined)));
       expect(await client.emitWithAck('echo', 'hi')).toBe('hi');
-      const disconnected = once(client, 'disconnect');
-      const reconnecting = once(client.io, 'reconnect_attempt');
+      const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
+      const reconnecting = new Promise((resolve) => client.io.once('reconnect_attempt', resolve));
       const summary = await lameduck.shutdown('test');
-      expect((await disconnected)[0]).toBe('transport close');
+      expect(await disconnected).toBe('transport close');
       await reconnecting; // a client told "io server disconnect" would never try
       expect(summary).toMatchObject({
         exitCode: 0,
