@@ -66,6 +66,6 @@ try {
   console.log(`FAIL  pnpm publish -r --dry-run\n${error.stdout ?? ''}${error.stderr ?? ''}`);
 }
 if (failed > 0) {
-  console.log(`${failed} package check(s) failed`);
+  console.log(`${failed} package ${failed === 1 ? 'check' : 'checks'} failed`);
   process.exit(1);
 }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { buildConnector, Client, Pool } from 'undici';
 import type { Load, LoadFactory, LoadOptions } from './load.js';
+import { plural } from './plural.js';
 import { classifyFailure, type RequestRecord, statusFailure } from './requests.js';
 
 /**
@@ -25,7 +26,7 @@ export class HttpLoad implements Load {
 
   constructor(private readonly options: LoadOptions) {
     const origin = `http://${options.host}:${options.port}`;
-    this.description = `HTTP/1.1 keep-alive: ${options.rate} req/s over ${options.connections} connections`;
+    this.description = `HTTP/1.1 keep-alive: ${options.rate} req/s over ${plural(options.connections, 'connection')}`;
     this.pool = new Pool(origin, {
       connections: options.connections,
       pipelining: 1,

@@ -1,5 +1,6 @@
 import type { PodTermination } from './kubelet.js';
 import type { ResolvedSimulation } from './options.js';
+import { plural } from './plural.js';
 import type { Replica } from './replicas.js';
 import { type RequestRecord, summarizeRequests } from './requests.js';
 import type { Timeline } from './timeline.js';
@@ -132,7 +133,9 @@ export function buildProblems(
 ): string[] {
   const problems: string[] = [];
   if (requests.failed > 0) {
-    problems.push(`${requests.failed} of ${requests.total} requests failed (${failureBreakdown(requests)})`);
+    problems.push(
+      `${requests.failed} of ${plural(requests.total, 'request')} failed (${failureBreakdown(requests)})`,
+    );
   }
   if (pod.killed) {
     problems.push(`${pod.name} did not exit within the grace period and was killed with SIGKILL`);
@@ -180,10 +183,10 @@ export function formatReport(report: SimulationReport): string {
   const lag = s.lagMs === null ? 'no deregistration (health checks only)' : `lag ${s.lagMs} ms`;
   const loadText =
     s.load === 'idle'
-      ? `idle keep-alive, ${s.connections} connections`
-      : `${s.rate} req/s over ${s.connections} keep-alive connections, ${Math.round(s.slowRatio * 100)}% slow (${s.slowMs} ms); ${s.newConnectionRate} req/s on new connections`;
+      ? `idle keep-alive, ${plural(s.connections, 'connection')}`
+      : `${s.rate} req/s over ${plural(s.connections, 'keep-alive connection')}, ${Math.round(s.slowRatio * 100)}% slow (${s.slowMs} ms); ${s.newConnectionRate} req/s on new connections`;
   const lines: string[] = [
-    `lameduck simulate: ${s.lb}, ${s.replicas} replicas, ${lag}, grace period ${s.gracePeriodSeconds} s, preStop ${s.preStop}${s.replace ? ', replacement first' : ''}`,
+    `lameduck simulate: ${s.lb}, ${plural(s.replicas, 'replica')}, ${lag}, grace period ${s.gracePeriodSeconds} s, preStop ${s.preStop}${s.replace ? ', replacement first' : ''}`,
     `  command  ${report.command.join(' ')}`,
     `  load     ${loadText}${s.longRequestMs === null ? '' : `, one ${s.longRequestMs} ms request in flight`}`,
     '',
@@ -196,7 +199,7 @@ export function formatReport(report: SimulationReport): string {
   const r = report.requests;
   lines.push(
     '',
-    `requests  ${r.ok} ok, ${r.failed} failed of ${r.total} (${r.slow} slow); ${r.connectionClose} responses carried Connection: close`,
+    `requests  ${r.ok} ok, ${r.failed} failed of ${r.total} (${r.slow} slow); ${plural(r.connectionClose, 'response')} carried Connection: close`,
     `  failed by class  ${FAILURE_CLASSES.map((name) => `${FAILURE_LABELS[name]} ${r.failures[name]}`).join(' · ')}`,
     `  latency ms       p50 ${r.latencyMs.p50} · p99 ${r.latencyMs.p99} · max ${r.latencyMs.max}`,
     `  during termination (deletion → exit)  ${report.requestsDuringTermination.ok} ok, ${report.requestsDuringTermination.failed} failed`,
@@ -228,7 +231,7 @@ export function formatReport(report: SimulationReport): string {
     lines.push(
       kept.open === 0
         ? `  ${name}: no connection was open when its endpoint was removed`
-        : `  ${name}: ${kept.open} connection(s) still open when its endpoint was removed; conntrack kept them (${kept.bytesFromPod} bytes came back on them)`,
+        : `  ${name}: ${plural(kept.open, 'connection')} still open when its endpoint was removed; conntrack kept ${kept.open === 1 ? 'it' : 'them'} (${plural(kept.bytesFromPod, 'byte')} came back on ${kept.open === 1 ? 'it' : 'them'})`,
     );
   }
   lines.push('');

@@ -4,6 +4,7 @@ import { sendLongRequest } from './load-http.js';
 import { LOADS } from './loads.js';
 import { findFreePort, runAt, sleep } from './net-util.js';
 import { type ResolvedSimulation, resolveSimulation } from './options.js';
+import { plural } from './plural.js';
 import { ProcessRegistry, Replica, setupError } from './replicas.js';
 import { assembleReport } from './report.js';
 import type { RequestRecord } from './requests.js';
@@ -93,7 +94,7 @@ async function runSimulation(
     return replica;
   };
 
-  status(`starting ${settings.replicas} replicas of: ${settings.command.join(' ')}`);
+  status(`starting ${plural(settings.replicas, 'replica')} of: ${settings.command.join(' ')}`);
   const replicas = await Promise.all(names.map(spawnReplica));
   stopIfAborted();
   await Promise.all(
@@ -103,7 +104,7 @@ async function runSimulation(
   // The pod to delete: pod-1, or the pod the long request's connection was routed to.
   let victim = replicas[0]!;
   status(
-    `${settings.replicas} replicas ready (${replicas.map((r) => `${r.name} pid ${r.pid} port ${r.port}`).join(', ')}); starting the ${settings.lb} balancer`,
+    `${plural(settings.replicas, 'replica')} ready (${replicas.map((r) => `${r.name} pid ${r.pid} port ${r.port}`).join(', ')}); starting the ${settings.lb} balancer`,
   );
   const front = await BALANCERS[settings.lb]({
     settings,
@@ -150,10 +151,12 @@ async function runSimulation(
     cleanups.push(() => clearTimeout(durationTimer));
   }
   if (settings.load === 'idle') {
-    status(`opening ${settings.connections} keep-alive connections, then leaving them idle`);
+    status(
+      `opening ${plural(settings.connections, 'keep-alive connection')}, then leaving ${settings.connections === 1 ? 'it' : 'them'} idle`,
+    );
     await load.warmUp();
   } else {
-    status(`load: ${settings.rate} req/s over ${settings.connections} keep-alive connections`);
+    status(`load: ${settings.rate} req/s over ${plural(settings.connections, 'keep-alive connection')}`);
     load.startSteady();
   }
 

@@ -161,14 +161,35 @@ describe('formatReport', () => {
     expect(text).toMatch(/^\s+0 {2}pod deleted {2}pod-1$/m);
     expect(text).toMatch(/^\s+3012 {2}exited {2}code 0$/m);
     expect(text).toContain('3 ok, 0 failed of 3');
-    expect(text).toContain('1 responses carried Connection: close');
+    expect(text).toContain('1 response carried Connection: close');
     expect(text).toContain('refused 0 · reset 0 · hang-up/closed 0 · 5xx 0 · timeout 0 · other 0');
     expect(text).toContain('exit code 0, 3011 ms after SIGTERM');
     expect(text).toContain('no SIGKILL needed');
     expect(text).toContain(
-      'pod-1: 1 connection(s) still open when its endpoint was removed; conntrack kept them (153 bytes came back on them)',
+      'pod-1: 1 connection still open when its endpoint was removed; conntrack kept it (153 bytes came back on it)',
     );
     expect(lines.at(-1)).toMatch(/^PASS/);
+  });
+
+  it('puts counts of one in the singular, other counts in the plural', () => {
+    const base = report();
+    const one = formatReport(
+      report({
+        settings: { ...base.settings, replicas: 1, connections: 1 },
+        requests: summarizeRequests([record(), record()]),
+        balancer: { ...base.balancer, afterRemoval: { 'pod-1': { open: 2, bytesFromPod: 1 } } },
+      }),
+    );
+    expect(one).toMatch(/^lameduck simulate: kube-proxy, 1 replica, lag 1000 ms/);
+    expect(one).toContain('100 req/s over 1 keep-alive connection, 20% slow');
+    expect(one).toContain('0 responses carried Connection: close');
+    expect(one).toContain(
+      'pod-1: 2 connections still open when its endpoint was removed; conntrack kept them (1 byte came back on them)',
+    );
+    const failed = summarizeRequests([record({ failure: 'refused', error: 'ECONNREFUSED' })]);
+    expect(buildProblems(failed, { name: 'pod-1', killed: false }, null)[0]).toMatch(
+      /^1 of 1 request failed \(/,
+    );
   });
 
   it('lists every problem under FAIL', () => {

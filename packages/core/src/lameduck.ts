@@ -9,6 +9,7 @@ import { StreamTracker } from './event-streams.js';
 import { checkHookArgs, type RegisteredHook, runHooks } from './hooks.js';
 import { createDefaultLogger } from './logger.js';
 import { resolveOptions } from './options.js';
+import { plural } from './plural.js';
 import { livenessResponse, type RegisteredCheck, readinessResponse, sendProbe } from './probes.js';
 import { checkServer, stopAccepting, wireServer } from './servers.js';
 import { listenForSignals } from './signals.js';
@@ -265,7 +266,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     if (drained === TIMED_OUT) {
       this.logger.warn(
         { sockets: this.connections.socketCount, inFlight: this.connections.inFlightCount },
-        `lameduck: drain timeout (${this.options.drainTimeoutMs} ms) reached, destroying ${this.connections.socketCount} busy sockets and terminating ${this.webSockets.openCount} WebSockets`,
+        `lameduck: drain timeout (${this.options.drainTimeoutMs} ms) reached, destroying ${plural(this.connections.socketCount, 'busy socket')} and terminating ${plural(this.webSockets.openCount, 'WebSocket')}`,
       );
       this.webSockets.terminateAll();
       this.connections.destroyAll();

@@ -1,3 +1,4 @@
+import { plural } from './plural.js';
 import type { ShutdownResult } from './types.js';
 
 /** The one-line human summary printed at the end of the sequence. */
@@ -9,10 +10,10 @@ export function summaryLine(result: ShutdownResult): string {
   return [
     `lameduck: stopped (${result.reason}) in ${result.totalMs} ms`,
     `draining ${result.phases.draining} ms, closing ${result.phases.closing} ms, cleanup ${result.phases.cleanup} ms`,
-    `${result.requestsDuringDrain} requests served while draining`,
-    `${result.socketsClosed} sockets closed gracefully, ${result.socketsDestroyed} destroyed`,
-    `${result.webSocketsClosed} WebSockets closed, ${result.webSocketsTerminated} terminated`,
-    `${result.streamsEnded} streams ended`,
+    `${plural(result.requestsDuringDrain, 'request')} served while draining`,
+    `${plural(result.socketsClosed, 'socket')} closed gracefully, ${result.socketsDestroyed} destroyed`,
+    `${plural(result.webSocketsClosed, 'WebSocket')} closed, ${result.webSocketsTerminated} terminated`,
+    `${plural(result.streamsEnded, 'stream')} ended`,
     `hooks ${hooksOk}/${result.hooks.length} ok${hookTimes.length ? ` (${hookTimes.join(', ')})` : ''}`,
     `exit code ${result.exitCode}`,
   ].join('; ');
