@@ -1,35 +1,76 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { request } from 'undici';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from './support/rollout.js';
 
-// The adapter READMEs' quick starts, copied as written into a file, run with node as a real
-// process, probed, and stopped with SIGTERM: they must become ready, answer GET /, and exit 0.
-// The files go to examples/<framework>/.lameduck-tmp/ (gitignored), where the framework and
-// the adapter resolve like in a user's project.
+// The READMEs' quick starts, as a new user meets them: a fresh project made by `npm init -y`
+// ("type": "commonjs", as npm 11 writes it), the code saved under the file name the README gives
+// just above the block, run with node as a real process, probed, and stopped with SIGTERM: they
+// must become ready, answer GET /, and exit 0. Then all of them type-check under strict
+// TypeScript (checkJs). The packages are linked from this workspace (no registry).
 
 interface QuickStart {
   readonly name: string;
   readonly readme: string;
-  readonly example: string;
   /** Index of the ```js block in the README. */
   readonly block: number;
 }
 
 const QUICK_STARTS: readonly QuickStart[] = [
-  { name: 'express ESM', readme: 'packages/express/README.md', example: 'express', block: 0 },
-  { name: 'express CommonJS', readme: 'packages/express/README.md', example: 'express', block: 1 },
-  { name: 'koa ESM', readme: 'packages/koa/README.md', example: 'koa', block: 0 },
-  { name: 'koa CommonJS', readme: 'packages/koa/README.md', example: 'koa', block: 1 },
-  { name: 'fastify', readme: 'packages/fastify/README.md', example: 'fastify', block: 0 },
+  { name: 'core', readme: 'packages/core/README.md', block: 0 },
+  { name: 'express ESM', readme: 'packages/express/README.md', block: 0 },
+  { name: 'express CommonJS', readme: 'packages/express/README.md', block: 1 },
+  { name: 'koa ESM', readme: 'packages/koa/README.md', block: 0 },
+  { name: 'koa CommonJS', readme: 'packages/koa/README.md', block: 1 },
+  { name: 'fastify', readme: 'packages/fastify/README.md', block: 0 },
 ];
+
+/** What the fresh project's node_modules holds: a package name and the folder it links to. */
+const LINKS: Readonly<Record<string, string>> = {
+  '@lameduck/core': 'packages/core',
+  '@lameduck/express': 'packages/express',
+  '@lameduck/koa': 'packages/koa',
+  '@lameduck/fastify': 'packages/fastify',
+  express: 'packages/express/node_modules/express',
+  koa: 'packages/koa/node_modules/koa',
+  fastify: 'packages/fastify/node_modules/fastify',
+  '@types/node': 'node_modules/@types/node',
+  '@types/express': 'packages/express/node_modules/@types/express',
+  '@types/koa': 'packages/koa/node_modules/@types/koa',
+};
+
+let project = '';
+const written: string[] = [];
+
+beforeAll(() => {
+  project = mkdtempSync(join(tmpdir(), 'lameduck-quickstart-'));
+  const init = spawnSync('npm', ['init', '-y'], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+  expect(init.status, init.stderr).toBe(0);
+  const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'));
+  // npm 11 writes "type": "commonjs"; npm 10 leaves it out, which node reads the same way.
+  manifest.type ??= 'commonjs';
+  writeFileSync(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
+  for (const [name, target] of Object.entries(LINKS)) {
+    const link = join(project, 'node_modules', name);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(realpathSync(join(REPO, target)), link, 'dir');
+  }
+});
 
 const HARD_TIMEOUT_MS = 20_000;
 const children = new Set<ChildProcess>();
-const tmpDirs = new Set<string>();
 
 afterEach(() => {
   for (const child of children) {
@@ -39,11 +80,21 @@ afterEach(() => {
 });
 
 afterAll(() => {
-  for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
+  if (project) rmSync(project, { recursive: true, force: true });
 });
 
-function jsBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/```js\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+/** Each ```js block with the file name the paragraph just above it gives (`server.mjs`). */
+function jsBlocks(markdown: string): { code: string; file: string | undefined }[] {
+  return [...markdown.matchAll(/```js\n([\s\S]*?)```/g)].map((match) => {
+    const before =
+      markdown
+        .slice(0, match.index)
+        .trimEnd()
+        .split(/\n\s*\n/)
+        .at(-1) ?? '';
+    const file = /`([\w.-]+\.(?:mjs|cjs|js))`/.exec(before)?.[1];
+    return { code: match[1] ?? '', file };
+  });
 }
 
 /** A port that was free a moment ago (the snippets read PORT; they do not print the port). */
@@ -75,16 +126,17 @@ describe('README quick starts run as written', () => {
   it.each(QUICK_STARTS.map((quickStart) => [quickStart.name, quickStart]))(
     '%s: ready, serves GET /, exits 0 on SIGTERM',
     async (_name, quickStart) => {
-      const code = jsBlocks(readFileSync(join(REPO, quickStart.readme), 'utf8'))[quickStart.block];
-      expect(code, `${quickStart.readme} has no js block ${quickStart.block}`).toBeDefined();
-      const dir = join(REPO, 'examples', quickStart.example, '.lameduck-tmp');
+      const block = jsBlocks(readFileSync(join(REPO, quickStart.readme), 'utf8'))[quickStart.block];
+      expect(block, `${quickStart.readme} has no js block ${quickStart.block}`).toBeDefined();
+      expect(
+        block?.file,
+        `${quickStart.readme}: name the file to save block ${quickStart.block} as`,
+      ).toBeDefined();
+      const dir = join(project, quickStart.name.replace(/\W+/g, '-'));
       mkdirSync(dir, { recursive: true });
-      tmpDirs.add(dir);
-      const file = join(
-        dir,
-        `quickstart-${quickStart.block}.${/\brequire\(/.test(code ?? '') ? 'cjs' : 'mjs'}`,
-      );
-      writeFileSync(file, code ?? '');
+      const file = join(dir, block?.file ?? 'server.js');
+      writeFileSync(file, block?.code ?? '');
+      written.push(file);
 
       const port = await freePort();
       let output = '';
@@ -120,4 +172,31 @@ describe('README quick starts run as written', () => {
       expect(result, output).toEqual({ code: 0, signal: null });
     },
   );
+
+  it('type-check under strict TypeScript (checkJs, node16 module resolution)', () => {
+    expect(written).toHaveLength(QUICK_STARTS.length);
+    const tsc = spawnSync(
+      process.execPath,
+      [
+        join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '--noEmit',
+        '--allowJs',
+        '--checkJs',
+        '--strict',
+        '--skipLibCheck',
+        '--target',
+        'es2022',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--types',
+        'node',
+        ...written,
+      ],
+      { cwd: project, encoding: 'utf8', timeout: 90_000 },
+    );
+    expect(`${tsc.stdout}${tsc.stderr}`).toBe('');
+    expect(tsc.status).toBe(0);
+  });
 });

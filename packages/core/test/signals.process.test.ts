@@ -188,7 +188,7 @@ describe('real signals (child process)', () => {
 describe('the README quick start', () => {
   it('runs as written: serves, answers the probes, and exits 0 on SIGTERM', async () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const code = /## Quick start[^\n]*\n+```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    const code = /## Quick start[^\n]*\n[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(code).toBeDefined();
     // Inside the package folder (git-ignored), so `@lameduck/core` resolves to this package's dist.
     const tmp = fileURLToPath(new URL('../.lameduck-tmp/', import.meta.url));
