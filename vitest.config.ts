@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     projects: [
       'packages/*/vitest.config.ts',
-      'examples/*/vitest.config.ts',
+      'examples/*/vitest.config.{ts,mts}',
       'test/vitest.config.ts',
       'scripts/vitest.config.ts',
     ],

@@ -54,4 +54,10 @@ describe('README formatting', () => {
     const lines = listsStartingMidSentence(readFileSync(join(ROOT, file), 'utf8'));
     expect(lines.map((line) => `${file}:${line}`)).toEqual([]);
   });
+
+  it('README.md says how long the test command takes', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const after = readme.slice(readme.indexOf('npx pnpm@12.4.2 install && npx pnpm@12.4.2 test'));
+    expect(after.split('\n## ')[0]).toMatch(/takes about \d+ minutes on \d+ cores/);
+  });
 });
