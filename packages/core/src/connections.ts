@@ -83,6 +83,8 @@ export class ConnectionTracker {
 
   /** Registers one request; safe to call twice for the same response. */
   trackRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // An HTTP/2 stream: its session is tracked and drained by the session tracker.
+    if (req.httpVersionMajor >= 2) return;
     if (this.tracked.has(res)) return;
     this.tracked.add(res);
     this.sawRequests = true;
@@ -92,7 +94,7 @@ export class ConnectionTracker {
     this.inFlight.add(res);
     if (this.draining) {
       this.requestsDuringDrain += 1;
-      this.markConnectionClose(req, res);
+      this.markConnectionClose(res);
     }
     // One shared listener (no closure per request); 'close' fires once per response.
     res.on('close', this.onResponseClose);
@@ -121,7 +123,7 @@ export class ConnectionTracker {
   startDraining(): void {
     if (this.draining) return;
     this.draining = true;
-    for (const res of this.inFlight) this.markConnectionClose(res.req, res);
+    for (const res of this.inFlight) this.markConnectionClose(res);
   }
 
   /**
@@ -205,9 +207,8 @@ export class ConnectionTracker {
     if (this.closing) socket.once('finish', () => socket.destroy());
   }
 
-  private markConnectionClose(req: IncomingMessage, res: ServerResponse): void {
-    // HTTP/2 forbids the Connection header (node throws); sessions get GOAWAY instead.
-    if (req.httpVersionMajor >= 2) return;
+  private markConnectionClose(res: ServerResponse): void {
+    // Only HTTP/1.x gets here: HTTP/2 forbids the Connection header; sessions get GOAWAY instead.
     if (res.headersSent) return;
     res.setHeader('Connection', 'close');
   }

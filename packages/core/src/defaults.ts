@@ -27,6 +27,8 @@ export const DEFAULTS = Object.freeze({
    * to send its first one (capped at half the drain timeout).
    */
   firstRequestGraceMs: 1000,
+  /** The bound on one PING round trip while an HTTP/2 session is told to go away. */
+  h2PingTimeoutMs: 1000,
   readinessPath: '/readyz',
   livenessPath: '/livez',
 } as const);

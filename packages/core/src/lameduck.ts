@@ -6,6 +6,7 @@ import { ConnectionTracker } from './connections.js';
 import { DEFAULTS } from './defaults.js';
 import { ErrorCodes, LameduckError } from './errors.js';
 import { StreamTracker } from './event-streams.js';
+import { SessionTracker } from './h2-sessions.js';
 import { checkHookArgs, type RegisteredHook, runHooks } from './hooks.js';
 import { createDefaultLogger } from './logger.js';
 import { resolveOptions } from './options.js';
@@ -44,6 +45,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readonly connections: ConnectionTracker;
   private readonly webSockets: WebSocketTracker;
   private readonly streams: StreamTracker;
+  private readonly sessions: SessionTracker;
   private readonly servers = new Map<DrainableServer, () => void>();
   private readonly hooks: RegisteredHook[] = [];
   private readonly checks: RegisteredCheck[] = [];
@@ -79,6 +81,10 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       clock: this.clock,
       inFlight: () => this.connections.inFlightResponses(),
     });
+    this.sessions = new SessionTracker({
+      clock: this.clock,
+      pingTimeoutMs: Math.min(DEFAULTS.h2PingTimeoutMs, Math.floor(this.options.drainTimeoutMs / 2)),
+    });
     this.logger = options.logger ?? createDefaultLogger(options.env ?? process.env);
     this.exit = options.exit ?? ((code: number) => process.exit(code));
     this.removeSignalListeners = listenForSignals(
@@ -100,6 +106,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     const unwire = wireServer(server, {
       onSocket: this.connections.trackSocket,
       onRequest: this.trackRequest,
+      onSession: this.sessions.trackSession,
       onListening: () => {
         if (this.options.readyOnListening) this.ready();
       },
@@ -240,6 +247,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     // draining: keep serving; every response says Connection: close.
     if (this.options.failReadiness === 'immediately') this.readinessFailing = true;
     this.connections.startDraining();
+    this.sessions.startDraining();
     this.setState('draining', reason);
     this.drainDelayDone = sleep(this.clock, this.options.drainDelayMs);
     await this.drainDelayDone;
@@ -256,21 +264,29 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     const closeWindowMs = Math.min(this.options.closeWindowMs, this.options.drainTimeoutMs / 2);
     this.webSockets.startClosing(closeWindowMs);
     this.streams.startClosing(closeWindowMs);
-    const socketsClosed = Promise.all([this.connections.whenAllClosed(), this.webSockets.whenAllClosed()]);
+    const socketsClosed = Promise.all([
+      this.connections.whenAllClosed(),
+      this.webSockets.whenAllClosed(),
+      this.sessions.whenAllClosed(),
+    ]);
     const allClosed = socketsClosed.then(() => {
       // Sockets accepted before attach() are not tracked; node knows which of them are idle.
-      for (const server of servers) server.closeIdleConnections();
+      for (const server of servers) if ('closeIdleConnections' in server) server.closeIdleConnections();
       return Promise.all(serversClosed);
     });
     const drained = await withTimeout(this.clock, allClosed, this.options.drainTimeoutMs);
     if (drained === TIMED_OUT) {
+      const { socketCount, inFlightCount } = this.connections;
+      const { sessionCount } = this.sessions;
       this.logger.warn(
-        { sockets: this.connections.socketCount, inFlight: this.connections.inFlightCount },
-        `lameduck: drain timeout (${this.options.drainTimeoutMs} ms) reached, destroying ${plural(this.connections.socketCount, 'busy socket')} and terminating ${plural(this.webSockets.openCount, 'WebSocket')}`,
+        { sockets: socketCount, inFlight: inFlightCount, sessions: sessionCount },
+        `lameduck: drain timeout (${this.options.drainTimeoutMs} ms) reached, destroying ${plural(socketCount, 'busy socket')}${sessionCount > 0 ? ` and ${plural(sessionCount, 'HTTP/2 session')}` : ''} and terminating ${plural(this.webSockets.openCount, 'WebSocket')}`,
       );
       this.webSockets.terminateAll();
       this.connections.destroyAll();
-      for (const server of this.servers.keys()) server.closeAllConnections();
+      this.sessions.destroyAll();
+      for (const server of this.servers.keys())
+        if ('closeAllConnections' in server) server.closeAllConnections();
     }
     this.streams.stop();
     phaseDone('closing');
@@ -288,6 +304,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     const clean =
       this.connections.socketsDestroyed === 0 &&
       this.webSockets.terminated === 0 &&
+      this.sessions.sessionsDestroyed === 0 &&
       hooks.every((hook) => hook.ok) &&
       !this.deadlineExceeded;
     const result: ShutdownResult = {
@@ -295,12 +312,14 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       exitCode: clean ? 0 : 1,
       phases,
       totalMs: this.clock.now() - startedAt,
-      requestsDuringDrain: this.connections.requestsDuringDrain,
+      requestsDuringDrain: this.connections.requestsDuringDrain + this.sessions.streamsDuringDrain,
       socketsClosed: this.connections.socketsClosed,
       socketsDestroyed: this.connections.socketsDestroyed,
       webSocketsClosed: this.webSockets.closed,
       webSocketsTerminated: this.webSockets.terminated,
       streamsEnded: this.streams.ended,
+      sessionsClosed: this.sessions.sessionsClosed,
+      sessionsDestroyed: this.sessions.sessionsDestroyed,
       hooks,
       deadlineExceeded: this.deadlineExceeded,
     };

@@ -1,26 +1,40 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as http from 'node:http';
+import type { Http2SecureServer, Http2Server, ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
 import type { DrainableServer } from './types.js';
 
-/** Throws INVALID_SERVER unless `value` is a node http.Server or https.Server. */
+/** Throws INVALID_SERVER unless `value` is a node http, https or http2 server. */
 export function checkServer(value: unknown): asserts value is DrainableServer {
-  // HTTP/2 secure servers are tls.Servers too; they drain with GOAWAY, which comes later.
-  const isHttp2 = typeof (value as { updateSettings?: unknown } | null)?.updateSettings === 'function';
-  if ((!(value instanceof http.Server) && !(value instanceof tls.Server)) || isHttp2) {
+  if (!(value instanceof http.Server) && !(value instanceof tls.Server) && !isHttp2Server(value)) {
     throw new LameduckError(
       ErrorCodes.INVALID_SERVER,
-      `lameduck: attach(server) expects a node http.Server or https.Server (what app.listen() returns), instead got ${describeValue(value)}. HTTP/2 servers are not supported yet.`,
+      `lameduck: attach(server) expects a node http.Server, https.Server or HTTP/2 server (what app.listen(), http2.createServer() or http2.createSecureServer() returns), instead got ${describeValue(value)}.`,
     );
   }
+}
+
+/** `http2.createServer()` and `createSecureServer()` servers (node exports no class to test). */
+export function isHttp2Server(value: unknown): value is Http2Server | Http2SecureServer {
+  return value instanceof net.Server && typeof (value as Partial<Http2Server>).updateSettings === 'function';
+}
+
+/**
+ * Whether a socket of an HTTP/2 server speaks HTTP/1.1 (the `allowHTTP1` side, drained like any
+ * HTTP/1.1 socket). An h2 or h2c connection becomes a session, tracked from the `session` event.
+ */
+function speaksHttp1(socket: Socket): boolean {
+  const protocol = (socket as { alpnProtocol?: string | false }).alpnProtocol;
+  return protocol === 'http/1.1' || protocol === false;
 }
 
 export interface ServerListeners {
   readonly onSocket: (socket: Socket) => void;
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly onSession: (session: ServerHttp2Session) => void;
   /** Called once the server listens (at once when it already does). */
   readonly onListening: () => void;
 }
@@ -32,14 +46,24 @@ export interface ServerListeners {
 export function wireServer(server: DrainableServer, listeners: ServerListeners): () => void {
   // https servers hand requests the TLS socket, which `secureConnection` announces.
   const connectionEvent = server instanceof tls.Server ? 'secureConnection' : 'connection';
-  server.prependListener(connectionEvent, listeners.onSocket);
-  server.prependListener('request', listeners.onRequest);
+  const http2 = isHttp2Server(server);
+  const onSocket = http2
+    ? (socket: Socket) => {
+        if (speaksHttp1(socket)) listeners.onSocket(socket);
+      }
+    : listeners.onSocket;
+  // One emitter type for the listeners of all three kinds of server.
+  const emitter = server as net.Server;
+  emitter.prependListener(connectionEvent, onSocket);
+  emitter.prependListener('request', listeners.onRequest);
+  if (http2) emitter.prependListener('session', listeners.onSession);
   if (server.listening) listeners.onListening();
-  else server.once('listening', listeners.onListening);
+  else emitter.once('listening', listeners.onListening);
   return () => {
-    server.removeListener(connectionEvent, listeners.onSocket);
-    server.removeListener('request', listeners.onRequest);
-    server.removeListener('listening', listeners.onListening);
+    emitter.removeListener(connectionEvent, onSocket);
+    emitter.removeListener('request', listeners.onRequest);
+    emitter.removeListener('session', listeners.onSession);
+    emitter.removeListener('listening', listeners.onListening);
   };
 }
 
@@ -55,6 +79,8 @@ export function stopAccepting(server: DrainableServer): Promise<void> {
       resolve();
       return;
     }
+    // Also the way around an HTTP/2 server's own close(), which on Node 24 and later sends every
+    // session a GOAWAY at once; the session tracker tells them to go away the two-step way.
     net.Server.prototype.close.call(server, () => resolve());
   });
 }

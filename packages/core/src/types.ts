@@ -1,5 +1,6 @@
 import type * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type * as http2 from 'node:http2';
 import type * as https from 'node:https';
 
 /** The phases of the shutdown sequence, in order. */
@@ -29,8 +30,11 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** A server lameduck can drain. HTTP/2 servers come in a later release. */
-export type DrainableServer = http.Server | https.Server;
+/**
+ * A server lameduck can drain: node http, https, and HTTP/2 (`http2.createServer()` for h2c,
+ * `http2.createSecureServer()` for h2, with or without `allowHTTP1`).
+ */
+export type DrainableServer = http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer;
 
 export interface LameduckOptions {
   /**
@@ -185,7 +189,7 @@ export interface ShutdownResult {
   /** Milliseconds spent in each phase. */
   readonly phases: Readonly<Record<'draining' | 'closing' | 'cleanup', number>>;
   readonly totalMs: number;
-  /** Requests that started after shutdown began (all were served normally). */
+  /** Requests (HTTP/2 streams included) that started after shutdown began (all were served normally). */
   readonly requestsDuringDrain: number;
   /** Sockets that ended on their own or were closed while idle. */
   readonly socketsClosed: number;
@@ -197,6 +201,10 @@ export interface ShutdownResult {
   readonly webSocketsTerminated: number;
   /** SSE streams and marked endless responses that lameduck ended while closing. */
   readonly streamsEnded: number;
+  /** HTTP/2 sessions that went away (GOAWAY) and closed once their streams finished. */
+  readonly sessionsClosed: number;
+  /** HTTP/2 sessions still open at the drain timeout and destroyed. */
+  readonly sessionsDestroyed: number;
   readonly hooks: readonly HookResult[];
   /** True when the overall deadline fired before the sequence finished. */
   readonly deadlineExceeded: boolean;

@@ -303,11 +303,24 @@ describe('attach() checks its argument', () => {
   it.each([
     ['undefined', undefined],
     ['a plain object', { on() {} }],
-    ['an http2 server', http2.createServer()],
-    ['an http2 secure server', http2.createSecureServer({})],
+    ['a plain net.Server', net.createServer()],
   ])('rejects %s with INVALID_SERVER', (_name, value) => {
     const { lameduck } = createTestLameduck();
     expect(codeOf(() => lameduck.attach(value as unknown as http.Server))).toBe(ErrorCodes.INVALID_SERVER);
+  });
+
+  it.each([
+    ['an h2c server', () => http2.createServer()],
+    ['an h2 server', () => http2.createSecureServer({})],
+    ['an h2 server with allowHTTP1', () => http2.createSecureServer({ allowHTTP1: true })],
+  ])('accepts %s and removes its session listener on detach', (_name, create) => {
+    const server = create();
+    const before = server.listenerCount('session');
+    const { lameduck } = createTestLameduck();
+    const detach = lameduck.attach(server);
+    expect(server.listenerCount('session')).toBe(before + 1);
+    detach();
+    expect(server.listenerCount('session')).toBe(before);
   });
 });
 

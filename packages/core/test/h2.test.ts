@@ -1,0 +1,179 @@
+import { once } from 'node:events';
+import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import { Client } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startH2Load } from './support/h2-load.js';
+import { createTestLameduck, delay, gate, nextState, portOf } from './support/harness.js';
+import { selfSignedCertificate } from './support/self-signed.js';
+
+const MAX_STREAM_ID = 2 ** 31 - 1;
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+type H2Server = http2.Http2Server | http2.Http2SecureServer;
+type Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+
+/** `/` answers at once, `/slow?ms=N` after N ms. */
+const app: Handler = (req, res) => {
+  const url = new URL(req.url, 'http://h2');
+  if (url.pathname === '/slow') setTimeout(() => res.end('slow'), Number(url.searchParams.get('ms') ?? 50));
+  else res.end('ok');
+};
+
+const { key, cert } = selfSignedCertificate();
+const kinds = {
+  h2c: () => http2.createServer(),
+  h2: () => http2.createSecureServer({ key, cert }),
+  'h2 with allowHTTP1': () => http2.createSecureServer({ key, cert, allowHTTP1: true }),
+} satisfies Record<string, () => H2Server>;
+type Kind = keyof typeof kinds;
+
+async function serve(kind: Kind, handler: Handler = app): Promise<{ server: H2Server; origin: string }> {
+  const server = kinds[kind]();
+  server.on('request', handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(() => {
+    for (const session of sessions) session.destroy();
+    if (server.listening) server.close();
+  });
+  return { server, origin: `${kind === 'h2c' ? 'http' : 'https'}://127.0.0.1:${portOf(server)}` };
+}
+
+function connectError(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
+}
+
+describe('HTTP/2 servers drain with a two-step GOAWAY', () => {
+  it.each(Object.keys(kinds) as Kind[])(
+    '%s under steady stream load: no stream fails, every session goes away, exit 0 within the drain delay + 1.5 s',
+    async (kind) => {
+      const replica = await serve(kind);
+      // The other replica: new sessions go there once the endpoint is removed, half-way through
+      // the drain delay (kube-proxy's lag), as in a cluster.
+      const other = await serve(kind);
+      let endpointRemoved = false;
+      const { lameduck, exits } = createTestLameduck({ drainDelayMs: 600, drainTimeoutMs: 3000 });
+      lameduck.attach(replica.server);
+      const load = startH2Load({
+        origin: () => (endpointRemoved ? other.origin : replica.origin),
+        ca: cert,
+        sessions: 4,
+        intervalMs: 5,
+        path: (n) => (n % 2 === 0 ? '/' : '/slow?ms=40'),
+      });
+      cleanups.push(() => load.stop());
+      await delay(300);
+      const startedAt = Date.now();
+      setTimeout(() => {
+        endpointRemoved = true;
+      }, 300);
+      const result = await lameduck.shutdown('test');
+      const elapsed = Date.now() - startedAt;
+      await delay(100);
+      const counts = await load.stop();
+
+      expect(counts.failures).toEqual([]);
+      expect(counts.failed).toBe(0);
+      expect(counts.ok).toBeGreaterThan(100);
+      expect(result).toMatchObject({ exitCode: 0, sessionsDestroyed: 0, socketsDestroyed: 0 });
+      // The 4 sessions open at the start, and every one opened during the drain delay.
+      expect(result.sessionsClosed).toBeGreaterThanOrEqual(4);
+      expect(result.requestsDuringDrain).toBeGreaterThan(0);
+      expect(exits).toEqual([0]);
+      expect(elapsed).toBeLessThan(600 + 1500);
+      // Busy sessions heard the first GOAWAY (nothing refused) before the final one.
+      expect(counts.goaways).toContainEqual([0, MAX_STREAM_ID]);
+      expect(counts.goaways.some(([code, last]) => code === 0 && last < MAX_STREAM_ID)).toBe(true);
+    },
+  );
+
+  it('a stream in flight when the listener closes finishes; no Connection header; then new connections are refused', async () => {
+    const release = gate();
+    const { server, origin } = await serve('h2c', (req, res) => {
+      if (req.url === '/held') void release.promise.then(() => res.end('held'));
+      else res.end('ok');
+    });
+    const { lameduck } = createTestLameduck({ drainDelayMs: 100, drainTimeoutMs: 3000 });
+    lameduck.attach(server);
+    const port = portOf(server);
+    const session = http2.connect(origin);
+    cleanups.push(() => session.destroy());
+    const goaways: number[] = [];
+    session.on('goaway', (_code, last) => goaways.push(last));
+    const stream = session.request({ ':path': '/held' });
+    let headers: http2.IncomingHttpHeaders = {};
+    stream.on('response', (received) => {
+      headers = received;
+    });
+    await once(server, 'request');
+    const result = lameduck.shutdown('test');
+    await nextState(lameduck, 'closing');
+    expect(await connectError(port)).toBe('ECONNREFUSED');
+    release.open();
+    let body = '';
+    stream.setEncoding('utf8').on('data', (chunk: string) => {
+      body += chunk;
+    });
+    await once(stream, 'close');
+    expect(body).toBe('held');
+    expect(stream.rstCode).toBe(0);
+    expect(headers[':status']).toBe(200);
+    expect(headers.connection).toBeUndefined();
+    // The first GOAWAY refuses nothing; the final one (sent again by session.close()) names stream 1.
+    expect(goaways[0]).toBe(MAX_STREAM_ID);
+    expect(new Set(goaways.slice(1))).toEqual(new Set([1]));
+    expect(await result).toMatchObject({ exitCode: 0, sessionsClosed: 1, sessionsDestroyed: 0 });
+  });
+
+  it('a session still busy at the drain timeout is destroyed and counted; exit code 1', async () => {
+    const { server, origin } = await serve('h2c', () => {
+      // Never answers.
+    });
+    const { lameduck, exits } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 400 });
+    lameduck.attach(server);
+    const session = http2.connect(origin);
+    session.on('error', () => {});
+    cleanups.push(() => session.destroy());
+    const stream = session.request({ ':path': '/never' });
+    stream.on('error', () => {});
+    await once(server, 'request');
+    const result = await lameduck.shutdown('test');
+    expect(result).toMatchObject({ exitCode: 1, sessionsClosed: 0, sessionsDestroyed: 1 });
+    expect(exits).toEqual([1]);
+    await once(stream, 'close');
+    expect(stream.rstCode).not.toBe(0);
+  });
+
+  it('the HTTP/1.1 side of an allowHTTP1 server drains as today: Connection: close, then the socket closes', async () => {
+    const { server, origin } = await serve('h2 with allowHTTP1');
+    const { lameduck } = createTestLameduck({ drainDelayMs: 200, drainTimeoutMs: 2000 });
+    lameduck.attach(server);
+    const client = new Client(origin, { connect: { ca: cert }, keepAliveTimeout: 30_000 });
+    cleanups.push(() => client.destroy().catch(() => {}));
+    const before = await client.request({ path: '/', method: 'GET' });
+    expect(before.headers.connection).toBe('keep-alive');
+    await before.body.text();
+    const result = lameduck.shutdown('test');
+    const during = await client.request({ path: '/', method: 'GET' });
+    expect(during.statusCode).toBe(200);
+    expect(during.headers.connection).toBe('close');
+    expect(await during.body.text()).toBe('ok');
+    expect(await result).toMatchObject({ exitCode: 0, socketsClosed: 1, socketsDestroyed: 0 });
+  });
+});
