@@ -61,6 +61,13 @@ export {
   waitForReadiness,
 } from './example-process.js';
 export {
+  type H2Load,
+  type H2LoadCounts,
+  type H2LoadOptions,
+  selfSignedCertificate,
+  startH2Load,
+} from './h2-load.js';
+export {
   type Exit,
   killServerProcesses,
   type ServerProcess,

@@ -104,11 +104,6 @@ describe('@lameduck/fastify plugin', () => {
     expect(process.listenerCount('SIGTERM')).toBe(before);
   });
 
-  it('refuses an HTTP/2 app with a coded error', async () => {
-    const app = Fastify({ http2: true });
-    await expect(app.register(lameduck, quiet)).rejects.toMatchObject({ code: ErrorCodes.INVALID_SERVER });
-  });
-
   it("never mutates the caller's options and ignores Fastify's own register options", async () => {
     const options = Object.freeze({ ...quiet, drainDelayMs: 0, prefix: '/api', logLevel: 'error' as const });
     const { app, url } = await startApp(options);
