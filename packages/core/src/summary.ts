@@ -15,7 +15,9 @@ export function summaryLine(result: ShutdownResult): string {
     `${plural(result.webSocketsClosed, 'WebSocket')} closed, ${result.webSocketsTerminated} terminated`,
     `${plural(result.streamsEnded, 'stream')} ended`,
     ...(result.sessionsClosed + result.sessionsDestroyed > 0
-      ? [`${plural(result.sessionsClosed, 'HTTP/2 session')} closed gracefully, ${result.sessionsDestroyed} destroyed`]
+      ? [
+          `${plural(result.sessionsClosed, 'HTTP/2 session')} closed gracefully, ${result.sessionsDestroyed} destroyed`,
+        ]
       : []),
     `hooks ${hooksOk}/${result.hooks.length} ok${hookTimes.length ? ` (${hookTimes.join(', ')})` : ''}`,
     `exit code ${result.exitCode}`,

@@ -18,6 +18,8 @@ function result(overrides: Partial<ShutdownResult>): ShutdownResult {
     webSocketsClosed: 0,
     webSocketsTerminated: 0,
     streamsEnded: 0,
+    sessionsClosed: 0,
+    sessionsDestroyed: 0,
     hooks: [],
     deadlineExceeded: false,
     ...overrides,
@@ -46,6 +48,16 @@ describe('counts in messages', () => {
   ])('summary line with %i', (n, expected) => {
     const counts = { requestsDuringDrain: n, socketsClosed: n, webSocketsClosed: n, streamsEnded: n };
     expect(summaryLine(result(counts))).toContain(expected);
+  });
+
+  it.each([
+    [0, 0, undefined],
+    [1, 0, '1 HTTP/2 session closed gracefully, 0 destroyed'],
+    [2, 1, '2 HTTP/2 sessions closed gracefully, 1 destroyed'],
+  ])('summary line with %i HTTP/2 sessions closed, %i destroyed', (closed, destroyed, expected) => {
+    const line = summaryLine(result({ sessionsClosed: closed, sessionsDestroyed: destroyed }));
+    if (expected === undefined) expect(line).not.toContain('HTTP/2');
+    else expect(line).toContain(expected);
   });
 
   it('the drain timeout warning names 1 busy socket in the singular', async () => {
