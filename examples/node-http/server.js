@@ -4,7 +4,9 @@
 //
 // Routes: GET / answers at once, GET /slow?ms=N answers after N ms, /readyz and /livez are
 // the probes, GET /prestop is for a preStop httpGet hook (it starts the drain and answers once
-// the drain delay has passed). Settings come from LAMEDUCK_* environment variables. Prints one JSON line
+// the drain delay has passed); it is served only when LAMEDUCK_PRESTOP_TOKEN is set, and only
+// to a request with `Authorization: Bearer <token>`. Settings come from LAMEDUCK_* environment
+// variables. Prints one JSON line
 // {"msg":"listening","port":N} on stdout once it listens.
 import * as http from 'node:http';
 import { createLameduck, createProbeRouter } from '@lameduck/core';
@@ -12,7 +14,10 @@ import { createLameduck, createProbeRouter } from '@lameduck/core';
 const MAX_SLOW_MS = 60_000;
 
 const lameduck = createLameduck();
-const probes = createProbeRouter(lameduck, { preStopPath: '/prestop' });
+// Without a token, a preStop path would let anyone who reaches the port stop the pod.
+const probes = createProbeRouter(lameduck, {
+  preStopPath: process.env.LAMEDUCK_PRESTOP_TOKEN ? '/prestop' : false,
+});
 
 // Stands for a database pool: cleanup closes it after HTTP has drained.
 const pool = {

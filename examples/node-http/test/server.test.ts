@@ -22,9 +22,15 @@ interface Started {
 }
 
 /** `node server.js` with PORT=0; resolves once it printed its listening line. */
-async function start(): Promise<Started> {
+async function start(extraEnv: Record<string, string> = {}): Promise<Started> {
   const child = spawn(process.execPath, [serverFile], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LAMEDUCK_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS) },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LAMEDUCK_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   children.add(child);
@@ -43,8 +49,8 @@ async function start(): Promise<Started> {
 }
 
 /** One GET on a new connection. */
-async function get(url: string, path: string) {
-  const response = await request(`${url}${path}`, { reset: true });
+async function get(url: string, path: string, headers: Record<string, string> = {}) {
+  const response = await request(`${url}${path}`, { reset: true, headers });
   const body = await response.body.text();
   return { status: response.statusCode, connection: response.headers.connection, body };
 }
@@ -86,10 +92,21 @@ describe('node examples/node-http/server.js', () => {
     }
   });
 
-  it('GET /prestop starts the drain and answers after the drain delay', async () => {
+  it('GET /prestop without LAMEDUCK_PRESTOP_TOKEN is not served (404), and the pod keeps serving', async () => {
     const server = await start();
+    expect((await get(server.url, '/prestop')).status).toBe(404);
+    expect((await get(server.url, '/readyz')).status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toMatchObject({ code: 0, signal: null });
+  });
+
+  it('GET /prestop with the token starts the drain and answers after the drain delay; without it: 401', async () => {
+    const server = await start({ LAMEDUCK_PRESTOP_TOKEN: 'example-token' });
+    const stranger = await get(server.url, '/prestop');
+    expect(stranger.status).toBe(401);
+    expect((await get(server.url, '/readyz')).status).toBe(200);
     const startedAt = performance.now();
-    const hook = await get(server.url, '/prestop');
+    const hook = await get(server.url, '/prestop', { authorization: 'Bearer example-token' });
     expect(hook.status).toBe(200);
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(DRAIN_DELAY_MS - 20);
     const exit = await server.exited;

@@ -25,6 +25,8 @@ export async function terminatePod(
   pod: Replica,
   options: {
     preStop: PreStop | undefined;
+    /** Sent as `Authorization: Bearer <token>` by a preStop httpGet (its httpHeaders). */
+    preStopToken?: string | undefined;
     gracePeriodSeconds: number;
     timeline: Timeline;
     deletedAt: number;
@@ -55,7 +57,9 @@ export async function terminatePod(
       timeline.mark('prestop-finished', pod.running ? '' : 'the pod exited during preStop');
     } else {
       timeline.mark('prestop-started', `httpGet ${preStop.httpGetPath}`);
-      const answer = await httpGet(pod.port, preStop.httpGetPath, Math.max(1, budgetMs));
+      const headers: Record<string, string> =
+        options.preStopToken === undefined ? {} : { authorization: `Bearer ${options.preStopToken}` };
+      const answer = await httpGet(pod.port, preStop.httpGetPath, Math.max(1, budgetMs), headers);
       timeline.mark(
         'prestop-finished',
         answer.status !== undefined ? `HTTP ${answer.status}` : `${answer.error}`,

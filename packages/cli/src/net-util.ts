@@ -29,7 +29,12 @@ export interface ProbeResult {
  * One `GET path` on 127.0.0.1:port over a fresh connection (`Connection: close`), like the
  * kubelet's prober. Never rejects.
  */
-export function httpGet(port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+export function httpGet(
+  port: number,
+  path: string,
+  timeoutMs: number,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (result: ProbeResult) => {
@@ -39,7 +44,14 @@ export function httpGet(port: number, path: string, timeoutMs: number): Promise<
       resolve(result);
     };
     const req = http.request(
-      { host: LOOPBACK, port, path, method: 'GET', agent: false, headers: { connection: 'close' } },
+      {
+        host: LOOPBACK,
+        port,
+        path,
+        method: 'GET',
+        agent: false,
+        headers: { ...headers, connection: 'close' },
+      },
       (res) => {
         res.resume();
         res.once('end', () => done({ status: res.statusCode ?? 0 }));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { BALANCERS } from './balancers.js';
 import { type PodTermination, terminatePod, watchReadiness } from './kubelet.js';
 import { sendLongRequest } from './load-http.js';
@@ -74,6 +75,11 @@ async function runSimulation(
   if (settings.lb === 'haproxy') {
     for (const name of [...names, replacementName]) ports.set(name, await findFreePort());
   }
+  // A preStop httpGet sends the token the replicas get, as the kubelet's httpHeaders would.
+  const preStopToken =
+    settings.preStop !== undefined && 'httpGetPath' in settings.preStop
+      ? (settings.env.LAMEDUCK_PRESTOP_TOKEN ?? randomBytes(16).toString('hex'))
+      : undefined;
   const spawnReplica = async (name: string) => {
     const replica = await Replica.spawn({
       name,
@@ -85,6 +91,7 @@ async function runSimulation(
         ...(settings.preStop && 'sleepSeconds' in settings.preStop
           ? { LAMEDUCK_PRESTOP_SLEEP_SECONDS: String(settings.preStop.sleepSeconds) }
           : {}),
+        ...(preStopToken === undefined ? {} : { LAMEDUCK_PRESTOP_TOKEN: preStopToken }),
         ...settings.env,
       },
       port: ports.get(name),
@@ -222,6 +229,7 @@ async function runSimulation(
   cleanups.push(stopProber);
   const termination: PodTermination = await terminatePod(victim, {
     preStop: settings.preStop,
+    preStopToken,
     gracePeriodSeconds: settings.gracePeriodSeconds,
     timeline,
     deletedAt,

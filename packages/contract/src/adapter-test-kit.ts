@@ -216,14 +216,31 @@ export interface MiddlewareAdapter<App> {
 export function testMiddlewareAdapter<App>(adapter: MiddlewareAdapter<App>): void {
   const { newLameduck, clientOf } = adapterTestScope();
 
-  it('serves a preStop httpGet path that starts the drain and answers once the delay has passed', async () => {
-    const lameduck = newLameduck({ drainDelayMs: 600 });
+  it('a preStop path without a token is a start-up error (LAMEDUCK_PRESTOP_TOKEN_MISSING)', () => {
+    const lameduck = newLameduck({});
+    const app = adapter.newApp();
+    expect(() => adapter.useMiddleware(app, lameduck, { preStopPath: '/prestop' })).toThrow(
+      expect.objectContaining({ code: 'LAMEDUCK_PRESTOP_TOKEN_MISSING' }),
+    );
+  });
+
+  it('serves a preStop httpGet path that starts the drain and answers once the delay has passed; strangers get 401', async () => {
+    const lameduck = newLameduck({ drainDelayMs: 600, preStopToken: 'contract-token' });
     const app = adapter.newApp();
     adapter.useMiddleware(app, lameduck, { preStopPath: '/prestop' });
     adapter.addRoutes(app);
     const client = clientOf(await adapter.listen(app, lameduck, { port: 0, host: '127.0.0.1' }));
+    for (const authorization of [undefined, 'Bearer wrong', 'Bearer contract-token-but-longer']) {
+      const refused = await client.get(
+        '/prestop',
+        'GET',
+        authorization === undefined ? {} : { authorization },
+      );
+      expect(refused.status).toBe(401);
+      expect(lameduck.state).toBe('serving');
+    }
     const startedAt = Date.now();
-    const answer = await client.get('/prestop');
+    const answer = await client.get('/prestop', 'GET', { authorization: 'Bearer contract-token' });
     expect(answer.status).toBe(200);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(580);
     expect(['closing', 'cleanup', 'stopped']).toContain(lameduck.state);

@@ -30,8 +30,18 @@ export class KeepAliveClient {
     });
   }
 
-  async get(path: string, method: 'GET' | 'HEAD' = 'GET'): Promise<Answer> {
-    const response = await this.client.request({ path, method, headersTimeout: 20_000, bodyTimeout: 20_000 });
+  async get(
+    path: string,
+    method: 'GET' | 'HEAD' = 'GET',
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<Answer> {
+    const response = await this.client.request({
+      path,
+      method,
+      headers,
+      headersTimeout: 20_000,
+      bodyTimeout: 20_000,
+    });
     const body = await response.body.text();
     const connection = response.headers.connection;
     return {
@@ -48,10 +58,14 @@ export class KeepAliveClient {
 }
 
 /** Opens one fresh connection, sends one request, closes the client. */
-export async function getOnNewConnection(url: string, path: string): Promise<Answer> {
+export async function getOnNewConnection(
+  url: string,
+  path: string,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<Answer> {
   const client = new KeepAliveClient(url);
   try {
-    return await client.get(path);
+    return await client.get(path, 'GET', headers);
   } finally {
     await client.close();
   }

@@ -12,8 +12,18 @@ interface SocketEntry {
    * closed). More bytes than that mean the next request is arriving.
    */
   idleBytes: number;
-  /** The first-request grace timer of a socket that has not carried a request yet. */
+  /**
+   * `socket.bytesWritten` at the same moment. More bytes than that with no request tracked
+   * mean the app answered outside a request: an upgrade (`101 Switching Protocols`).
+   */
+  idleWritten: number;
+  /**
+   * The grace timer of a socket with no request in flight that may still send one: it has not
+   * sent its first request yet, or the headers of its next one are still arriving.
+   */
   graceTimer: unknown;
+  /** Closed by lameduck at the end of its grace while request headers were still arriving. */
+  cutMidHeaders: boolean;
 }
 
 export interface ConnectionTrackerOptions {
@@ -46,6 +56,11 @@ export class ConnectionTracker {
   socketsClosed = 0;
   /** Sockets still busy at the drain timeout, destroyed. */
   socketsDestroyed = 0;
+  /**
+   * Sockets closed at the end of their grace while request headers were still arriving (slow
+   * or stalled clients): no request was received, so nothing was lost.
+   */
+  socketsClosedMidHeaders = 0;
   /** Whether any request was tracked (used to warn when no server was attached). */
   sawRequests = false;
 
@@ -116,6 +131,7 @@ export class ConnectionTracker {
     entry.inFlight -= 1;
     if (entry.inFlight !== 0) return;
     entry.idleBytes = socket.bytesRead;
+    entry.idleWritten = socket.bytesWritten;
     if (this.draining) this.closeAfterResponse(socket);
   }
 
@@ -168,13 +184,21 @@ export class ConnectionTracker {
   private entryFor(socket: Socket): SocketEntry {
     let entry = this.sockets.get(socket);
     if (entry === undefined) {
-      entry = { inFlight: 0, requests: 0, idleBytes: socket.bytesRead, graceTimer: undefined };
+      entry = {
+        inFlight: 0,
+        requests: 0,
+        idleBytes: socket.bytesRead,
+        idleWritten: socket.bytesWritten,
+        graceTimer: undefined,
+        cutMidHeaders: false,
+      };
       this.sockets.set(socket, entry);
       const created = entry;
       socket.once('close', () => {
         if (created.graceTimer !== undefined) this.clock.clearTimeout(created.graceTimer);
         if (!this.sockets.delete(socket)) return;
-        if (this.draining) this.socketsClosed += 1;
+        if (created.cutMidHeaders) this.socketsClosedMidHeaders += 1;
+        else if (this.draining) this.socketsClosed += 1;
         this.notifyIfEmpty();
       });
       if (this.closing) queueMicrotask(() => this.closeIfIdle(socket));
@@ -185,15 +209,27 @@ export class ConnectionTracker {
   private closeIfIdle(socket: Socket): void {
     const entry = this.sockets.get(socket);
     if (entry === undefined || entry.inFlight !== 0) return;
-    // Bytes since the socket went idle: a request is arriving. It gets `Connection: close`
-    // and the socket closes after its response (or at the drain timeout).
-    if (socket.bytesRead > entry.idleBytes) return;
-    // A connection accepted just before the listener closed usually has its first request
-    // on the way: give it a bounded grace instead of resetting it.
-    if (entry.requests === 0 && entry.graceTimer === undefined && this.firstRequestGraceMs > 0) {
-      entry.graceTimer = this.clock.setTimeout(() => this.closeIfIdle(socket), this.firstRequestGraceMs);
+    // Bytes since the socket went idle: a request is arriving. A connection accepted just
+    // before the listener closed usually has its first request on the way. Either gets a
+    // bounded grace to complete its request headers (a request whose headers are complete is
+    // in flight and is never cut); a stranger that trickles header bytes cannot hold the drain.
+    const arriving = socket.bytesRead > entry.idleBytes;
+    // An upgraded connection (WebSocket) is in-flight work until it closes or the drain timeout.
+    if (arriving && socket.bytesWritten > entry.idleWritten) return;
+    if (
+      (arriving || entry.requests === 0) &&
+      entry.graceTimer === undefined &&
+      this.firstRequestGraceMs > 0
+    ) {
+      const requestsBefore = entry.requests;
+      entry.graceTimer = this.clock.setTimeout(() => {
+        // A request completed its headers meanwhile: it is (or was) served like any other.
+        if (entry.inFlight !== 0 || entry.requests !== requestsBefore) return;
+        this.closeIfIdle(socket);
+      }, this.firstRequestGraceMs);
       return;
     }
+    if (arriving) entry.cutMidHeaders = true;
     socket.destroy();
   }
 

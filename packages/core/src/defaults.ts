@@ -7,6 +7,11 @@ export const DEFAULTS = Object.freeze({
   drainDelayMsInKubernetes: 5000,
   /** Drain delay elsewhere: Ctrl-C in development is instant. */
   drainDelayMsElsewhere: 0,
+  /**
+   * Adaptive drain delay: once past `drainDelayMinMs`, the delay ends after this long without
+   * new traffic (probes aside).
+   */
+  drainQuietMs: 1000,
   drainTimeoutMs: 10_000,
   closeWindowMs: 1000,
   webSocketCloseCode: 1001,
@@ -45,6 +50,9 @@ export const ENV_VARS = Object.freeze({
   gracePeriodSeconds: 'LAMEDUCK_GRACE_PERIOD_SECONDS',
   preStopSleepSeconds: 'LAMEDUCK_PRESTOP_SLEEP_SECONDS',
   failReadiness: 'LAMEDUCK_FAIL_READINESS',
+  drainDelayMinMs: 'LAMEDUCK_DRAIN_DELAY_MIN_MS',
+  drainQuietMs: 'LAMEDUCK_DRAIN_QUIET_MS',
+  preStopToken: 'LAMEDUCK_PRESTOP_TOKEN',
 } as const);
 
 export const WEBSOCKET_CLOSE_CODES = Object.freeze([1001, 1012] as const);

@@ -16,6 +16,8 @@ export const ErrorCodes = Object.freeze({
   INVALID_SERVER: 'LAMEDUCK_INVALID_SERVER',
   /** An adapter was used in a way that cannot work (for example no server attached). */
   MISUSE: 'LAMEDUCK_MISUSE',
+  /** A preStop path was enabled with no token and not only on an admin server. */
+  PRESTOP_TOKEN_MISSING: 'LAMEDUCK_PRESTOP_TOKEN_MISSING',
   /** The instance was disposed and then used again. */
   DISPOSED: 'LAMEDUCK_DISPOSED',
   /** `lameduck simulate` could not set up its run (a replica never became ready, HAProxy missing). */

@@ -17,6 +17,7 @@ export {
 } from './probes.js';
 export { summaryLine } from './summary.js';
 export type {
+  AttachOptions,
   Clock,
   DrainableServer,
   FailReadiness,

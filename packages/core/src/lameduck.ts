@@ -1,21 +1,31 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { type Budget, checkBudget } from './budget.js';
 import { sleep, systemClock, TIMED_OUT, withTimeout } from './clock.js';
 import { ConnectionTracker } from './connections.js';
 import { DEFAULTS } from './defaults.js';
-import { ErrorCodes, LameduckError } from './errors.js';
+import { describeValue, ErrorCodes, LameduckError } from './errors.js';
 import { StreamTracker } from './event-streams.js';
 import { SessionTracker } from './h2-sessions.js';
 import { checkHookArgs, type RegisteredHook, runHooks } from './hooks.js';
 import { createDefaultLogger } from './logger.js';
 import { resolveOptions } from './options.js';
 import { plural } from './plural.js';
-import { livenessResponse, type RegisteredCheck, readinessResponse, sendProbe } from './probes.js';
+import { PreStopGate, preStopTokenMissing, resolvePreStopToken } from './prestop-auth.js';
+import {
+  livenessResponse,
+  matchProbe,
+  type RegisteredCheck,
+  type ResolvedProbePaths,
+  readinessResponse,
+  sendProbe,
+} from './probes.js';
 import { checkServer, stopAccepting, wireServer } from './servers.js';
 import { listenForSignals } from './signals.js';
 import { summaryLine } from './summary.js';
 import type {
+  AttachOptions,
   Clock,
   DrainableServer,
   HookOptions,
@@ -49,6 +59,10 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readonly servers = new Map<DrainableServer, () => void>();
   private readonly hooks: RegisteredHook[] = [];
   private readonly checks: RegisteredCheck[] = [];
+  private readonly probePaths: ResolvedProbePaths[] = [];
+  /** Sockets of servers attached with `role: 'admin'`. */
+  private readonly adminSockets = new WeakSet<Socket>();
+  private readonly preStopGate: PreStopGate;
   private readonly removeSignalListeners: () => void;
   private currentState: State = 'starting';
   private readinessFailing = false;
@@ -87,6 +101,12 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     });
     this.logger = options.logger ?? createDefaultLogger(options.env ?? process.env);
     this.exit = options.exit ?? ((code: number) => process.exit(code));
+    this.preStopGate = new PreStopGate(
+      resolvePreStopToken(options.preStopToken, options.env ?? process.env),
+      (socket) => this.adminSockets.has(socket),
+      this.logger,
+      this.clock,
+    );
     this.removeSignalListeners = listenForSignals(
       options.signalSource ?? process,
       this.options.signals,
@@ -98,13 +118,21 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     return this.currentState;
   }
 
-  attach(server: DrainableServer): () => void {
+  attach(server: DrainableServer, options: AttachOptions = {}): () => void {
     this.assertUsable('attach');
     checkServer(server);
+    const role = checkRole(options);
     const existing = this.servers.get(server);
     if (existing) return existing;
+    const onSocket =
+      role === 'admin'
+        ? (socket: Socket) => {
+            this.adminSockets.add(socket);
+            this.connections.trackSocket(socket);
+          }
+        : this.connections.trackSocket;
     const unwire = wireServer(server, {
-      onSocket: this.connections.trackSocket,
+      onSocket,
       onRequest: this.trackRequest,
       onSession: this.sessions.trackSession,
       onListening: () => {
@@ -185,7 +213,27 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     sendProbe(req, res, this.liveness());
   };
 
+  registerProbePaths(paths: ResolvedProbePaths): void {
+    this.assertUsable('registerProbePaths');
+    if (paths.preStopPath !== false && !paths.adminOnly && !this.preStopGate.hasToken) {
+      throw preStopTokenMissing(paths.preStopPath);
+    }
+    if (!this.probePaths.includes(paths)) this.probePaths.push(paths);
+  }
+
+  /** Whether a request targets a probe path an adapter registered (drain path only). */
+  private isProbe(req: IncomingMessage): boolean {
+    for (const paths of this.probePaths) {
+      if (matchProbe(req.method, req.url, paths) !== undefined) return true;
+    }
+    return false;
+  }
+
   readonly preStopHandler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!this.preStopGate.allows(req)) {
+      this.preStopGate.refuse(req, res);
+      return;
+    }
     void this.shutdown('preStop');
     void (this.drainDelayDone ?? Promise.resolve()).then(() =>
       sendProbe(req, res, { statusCode: 200, headers: {}, body: '' }),
@@ -320,6 +368,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       streamsEnded: this.streams.ended,
       sessionsClosed: this.sessions.sessionsClosed,
       sessionsDestroyed: this.sessions.sessionsDestroyed,
+      socketsClosedMidHeaders: this.connections.socketsClosedMidHeaders,
       hooks,
       deadlineExceeded: this.deadlineExceeded,
     };
@@ -392,6 +441,17 @@ function disposedError(method: string): LameduckError {
     ErrorCodes.DISPOSED,
     `lameduck: ${method}() called after dispose(). Create a new instance with createLameduck().`,
   );
+}
+
+function checkRole(options: AttachOptions): 'app' | 'admin' {
+  const role = (options as AttachOptions | null)?.role ?? 'app';
+  if (role !== 'app' && role !== 'admin') {
+    throw new LameduckError(
+      ErrorCodes.INVALID_OPTION,
+      `lameduck: attach(server, { role }) expects role 'app' or 'admin', instead got ${describeValue(role)}.`,
+    );
+  }
+  return role;
 }
 
 function removeItem<T>(list: T[], item: T): void {

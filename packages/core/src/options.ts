@@ -5,6 +5,9 @@ import type { FailReadiness, LameduckOptions, ResolvedOptions } from './types.js
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'drainDelayMs',
+  'drainDelayMinMs',
+  'drainQuietMs',
+  'preStopToken',
   'drainTimeoutMs',
   'closeWindowMs',
   'webSocketCloseCode',
@@ -73,6 +76,25 @@ function pickNumber(
   const explicit = options[key];
   if (explicit !== undefined) return checkDuration(key, explicit, integer);
   return fromEnv(env, key, integer) ?? fallback;
+}
+
+/** The adaptive delay's minimum: undefined (fixed delay) unless set; never above the maximum. */
+function pickDelayMinimum(
+  options: LameduckOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  maximum: number,
+): number | undefined {
+  const minimum =
+    options.drainDelayMinMs !== undefined
+      ? checkDuration('drainDelayMinMs', options.drainDelayMinMs)
+      : fromEnv(env, 'drainDelayMinMs', false);
+  if (minimum !== undefined && minimum > maximum) {
+    throw new LameduckError(
+      ErrorCodes.INVALID_OPTION,
+      `lameduck: drainDelayMinMs (${minimum}, ${ENV_VARS.drainDelayMinMs}) is above drainDelayMs (${maximum}, ${ENV_VARS.drainDelayMs}), the maximum of the adaptive drain delay. Lower the minimum or raise drainDelayMs.`,
+    );
+  }
+  return minimum;
 }
 
 function pickFailReadiness(
@@ -214,8 +236,12 @@ export function resolveOptions(options: LameduckOptions = {}): ResolvedOptions {
   ) {
     throw invalid('forceExitCode', 'a whole number from 1 to 255', forceExitCode);
   }
+  const drainDelayMs = pickNumber(options, env, 'drainDelayMs', delayDefault);
+  const drainDelayMinMs = pickDelayMinimum(options, env, drainDelayMs);
   return Object.freeze({
-    drainDelayMs: pickNumber(options, env, 'drainDelayMs', delayDefault),
+    drainDelayMs,
+    drainDelayMinMs,
+    drainQuietMs: pickNumber(options, env, 'drainQuietMs', DEFAULTS.drainQuietMs),
     drainTimeoutMs: pickNumber(options, env, 'drainTimeoutMs', DEFAULTS.drainTimeoutMs),
     closeWindowMs: pickNumber(options, env, 'closeWindowMs', DEFAULTS.closeWindowMs),
     webSocketCloseCode: pickCloseCode(options, env),

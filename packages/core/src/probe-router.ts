@@ -10,6 +10,7 @@ export type ProbeRouter = (req: IncomingMessage, res: ServerResponse) => boolean
 
 export function createProbeRouter(lameduck: Lameduck, paths?: ProbePaths): ProbeRouter {
   const resolved = resolveProbePaths(paths);
+  lameduck.registerProbePaths(resolved);
   return (req, res) => {
     switch (matchProbe(req.method, req.url, resolved)) {
       case 'readiness':

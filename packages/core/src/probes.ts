@@ -74,14 +74,25 @@ export interface ProbePaths {
   readonly readinessPath?: string | false;
   /** @default '/livez' */
   readonly livenessPath?: string | false;
-  /** A preStop `httpGet` path; off unless set. */
+  /**
+   * A preStop `httpGet` path; off unless set. It needs a token (`preStopToken`,
+   * `LAMEDUCK_PRESTOP_TOKEN`) unless `adminOnly`.
+   */
   readonly preStopPath?: string | false;
+  /**
+   * These routes are served only on admin servers (`attach(server, { role: 'admin' })`), on a
+   * port no Service exposes: the preStop path then works without a token, and a preStop
+   * request that arrives on any other server is refused.
+   * @default false
+   */
+  readonly adminOnly?: boolean;
 }
 
 export interface ResolvedProbePaths {
   readonly readinessPath: string | false;
   readonly livenessPath: string | false;
   readonly preStopPath: string | false;
+  readonly adminOnly: boolean;
 }
 
 export type ProbeKind = 'readiness' | 'liveness' | 'preStop';
@@ -98,12 +109,24 @@ function checkPath(name: string, value: unknown, fallback: string | false): stri
   return value;
 }
 
+function checkAdminOnly(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw new LameduckError(
+      ErrorCodes.INVALID_OPTION,
+      `lameduck: option \`adminOnly\` expects a boolean, instead got ${describeValue(value)}.`,
+    );
+  }
+  return value;
+}
+
 /** Validates probe paths once; adapters share it. */
 export function resolveProbePaths(paths: ProbePaths = {}): ResolvedProbePaths {
   return Object.freeze({
     readinessPath: checkPath('readinessPath', paths.readinessPath, DEFAULTS.readinessPath),
     livenessPath: checkPath('livenessPath', paths.livenessPath, DEFAULTS.livenessPath),
     preStopPath: checkPath('preStopPath', paths.preStopPath, false),
+    adminOnly: checkAdminOnly(paths.adminOnly),
   });
 }
 

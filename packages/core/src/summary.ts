@@ -11,7 +11,7 @@ export function summaryLine(result: ShutdownResult): string {
     `lameduck: stopped (${result.reason}) in ${result.totalMs} ms`,
     `draining ${result.phases.draining} ms, closing ${result.phases.closing} ms, cleanup ${result.phases.cleanup} ms`,
     `${plural(result.requestsDuringDrain, 'request')} served while draining`,
-    `${plural(result.socketsClosed, 'socket')} closed gracefully, ${result.socketsDestroyed} destroyed`,
+    `${plural(result.socketsClosed, 'socket')} closed gracefully, ${result.socketsDestroyed} destroyed${result.socketsClosedMidHeaders > 0 ? `, ${plural(result.socketsClosedMidHeaders, 'socket')} closed with request headers unfinished` : ''}`,
     `${plural(result.webSocketsClosed, 'WebSocket')} closed, ${result.webSocketsTerminated} terminated`,
     `${plural(result.streamsEnded, 'stream')} ended`,
     ...(result.sessionsClosed + result.sessionsDestroyed > 0

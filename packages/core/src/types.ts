@@ -2,6 +2,7 @@ import type * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as https from 'node:https';
+import type { ResolvedProbePaths } from './probes.js';
 
 /** The phases of the shutdown sequence, in order. */
 export type State = 'starting' | 'serving' | 'draining' | 'closing' | 'cleanup' | 'stopped';
@@ -36,6 +37,17 @@ export interface Clock {
  */
 export type DrainableServer = http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer;
 
+/** How a server takes part in the drain. */
+export interface AttachOptions {
+  /**
+   * `'app'` servers drain first. An `'admin'` server (metrics, probes, preStop on a port no
+   * Service exposes) keeps answering until the app servers have drained, then closes last;
+   * its traffic never extends the adaptive drain delay.
+   * @default 'app'
+   */
+  readonly role?: 'app' | 'admin';
+}
+
 export interface LameduckOptions {
   /**
    * How long to keep serving normally after shutdown starts, so that kube-proxy, ingresses
@@ -43,6 +55,25 @@ export interface LameduckOptions {
    * @default 5000 when `KUBERNETES_SERVICE_HOST` is set, else 0
    */
   readonly drainDelayMs?: number;
+  /**
+   * Turns the adaptive drain delay on: the delay never ends before this minimum; after it, it
+   * ends once no new traffic (probes aside) arrived for `drainQuietMs`, and at the latest at
+   * `drainDelayMs`, which stays the maximum. Must cover the endpoint lag you rely on. Unset,
+   * the delay is a fixed `drainDelayMs`. Env: `LAMEDUCK_DRAIN_DELAY_MIN_MS`.
+   */
+  readonly drainDelayMinMs?: number;
+  /**
+   * Adaptive drain delay: how long without new traffic counts as the traffic having left.
+   * Env: `LAMEDUCK_DRAIN_QUIET_MS`.
+   * @default 1000
+   */
+  readonly drainQuietMs?: number;
+  /**
+   * The bearer token a preStop `httpGet` must send (`Authorization: Bearer <token>`); without
+   * one the preStop path is refused unless it is served only on an admin server. Unset by
+   * default. Env: `LAMEDUCK_PRESTOP_TOKEN`.
+   */
+  readonly preStopToken?: string;
   /**
    * How long in-flight requests may take to finish once the listener closed; sockets still
    * busy then are destroyed. Env: `LAMEDUCK_DRAIN_TIMEOUT_MS`.
@@ -133,6 +164,9 @@ export interface LameduckOptions {
 /** The options after defaults, environment and validation. */
 export interface ResolvedOptions {
   readonly drainDelayMs: number;
+  /** The adaptive delay's minimum; undefined when the delay is fixed. */
+  readonly drainDelayMinMs: number | undefined;
+  readonly drainQuietMs: number;
   readonly drainTimeoutMs: number;
   readonly closeWindowMs: number;
   readonly webSocketCloseCode: 1001 | 1012;
@@ -205,6 +239,12 @@ export interface ShutdownResult {
   readonly sessionsClosed: number;
   /** HTTP/2 sessions still open at the drain timeout and destroyed. */
   readonly sessionsDestroyed: number;
+  /**
+   * Sockets closed once the listener had closed because their request headers were still
+   * incomplete at the end of their grace (slow or stalled clients). No request was received
+   * on them, so nothing was lost: they do not change the exit code.
+   */
+  readonly socketsClosedMidHeaders: number;
   readonly hooks: readonly HookResult[];
   /** True when the overall deadline fired before the sequence finished. */
   readonly deadlineExceeded: boolean;
@@ -236,7 +276,13 @@ export interface Lameduck {
    * Track a server's connections and requests so they can be drained. Call it after the app's
    * own request handler was registered; several servers are allowed. Returns a detach function.
    */
-  attach(server: DrainableServer): () => void;
+  attach(server: DrainableServer, options?: AttachOptions): () => void;
+  /**
+   * Adapters call it with the probe paths they serve: requests to them are probes and do not
+   * count as traffic for the adaptive drain delay. Throws `LAMEDUCK_PRESTOP_TOKEN_MISSING` when a
+   * preStop path is served with no token and not `adminOnly`.
+   */
+  registerProbePaths(paths: ResolvedProbePaths): void;
   /**
    * Track a `ws` WebSocketServer (what `@fastify/websocket` and Nest's `WsAdapter` use too) or a
    * socket.io `Server`: when the listener closes, each WebSocket gets a close frame
@@ -273,7 +319,9 @@ export interface Lameduck {
   readonly livenessHandler: (req: IncomingMessage, res: ServerResponse) => void;
   /**
    * A node `(req, res)` handler for a Kubernetes preStop `httpGet`: starts the shutdown and
-   * answers once the drain delay has passed, so that the kubelet sends SIGTERM after it.
+   * answers once the drain delay has passed, so that the kubelet sends SIGTERM after it. Only
+   * a request with `Authorization: Bearer <preStopToken>` (or, without a token, one that
+   * arrived on an admin server) may; anything else gets 401 and the pod keeps serving.
    */
   readonly preStopHandler: (req: IncomingMessage, res: ServerResponse) => void;
   /**

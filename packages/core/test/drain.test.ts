@@ -328,6 +328,66 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     expect(summary.exitCode).toBe(0);
   });
 
+  it('a stranger trickling one header byte every 500 ms cannot hold the drain: closed after the grace, counted apart, exit 0', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 8000 });
+    lameduck.attach(s);
+    const raw = rawSocket(portOf(s));
+    await once(raw.socket, 'connect');
+    const header =
+      'GET /slow-loris HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n';
+    let sent = 0;
+    const trickle = setInterval(() => {
+      if (sent < header.length && !raw.socket.destroyed) raw.socket.write(header.charAt(sent++));
+    }, 500);
+    cleanups.push(() => clearInterval(trickle));
+    raw.socket.write(header.charAt(sent++));
+    await delay(100);
+    const startedAt = Date.now();
+    const summary = await lameduck.shutdown('test');
+    await raw.closed;
+    // Bounded by the grace (1 s), nowhere near the 8 s drain timeout.
+    expect(Date.now() - startedAt).toBeLessThan(3000);
+    expect(summary.phases.closing).toBeGreaterThanOrEqual(DEFAULTS.firstRequestGraceMs - 10);
+    expect(summary.socketsClosedMidHeaders).toBe(1);
+    expect(summary.socketsDestroyed).toBe(0);
+    expect(summary.socketsClosed).toBe(0);
+    expect(summary.exitCode).toBe(0);
+    // No response was ever written to it.
+    expect(raw.received).toBe('');
+  });
+
+  it('a request whose headers are complete is never cut: its slow body makes it in flight until answered', async () => {
+    const s = await server((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => {
+        body += chunk;
+      });
+      req.on('end', () => res.end(`got ${body}`));
+    });
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 8000 });
+    lameduck.attach(s);
+    const raw = rawSocket(portOf(s));
+    await once(raw.socket, 'connect');
+    raw.socket.write('POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\n');
+    const body = 'abcde';
+    let sent = 0;
+    const trickle = setInterval(() => {
+      if (sent < body.length && !raw.socket.destroyed) raw.socket.write(body.charAt(sent++));
+    }, 500);
+    cleanups.push(() => clearInterval(trickle));
+    await delay(100);
+    const summary = await lameduck.shutdown('test');
+    await raw.closed;
+    expectServedWithClose(raw.received);
+    expect(raw.received.endsWith('got abcde')).toBe(true);
+    // Five body bytes at 500 ms each: well past the 1 s grace, and still served.
+    expect(summary.phases.closing).toBeGreaterThanOrEqual(1500);
+    expect(summary.socketsClosedMidHeaders).toBe(0);
+    expect(summary.socketsDestroyed).toBe(0);
+    expect(summary.exitCode).toBe(0);
+  });
+
   it('an idle keep-alive socket whose next request reached the server as the listener closed is served', async () => {
     const s = await server((_req, res) => res.end('ok'));
     s.keepAliveTimeout = 30_000;

@@ -115,7 +115,7 @@ describe('state machine and events', () => {
 
 describe('shutdown is idempotent', () => {
   it('calls, signals and the preStop endpoint share one promise and exit once', async () => {
-    const { lameduck, signals, exits } = createTestLameduck({ drainDelayMs: 300 });
+    const { lameduck, signals, exits } = createTestLameduck({ drainDelayMs: 300, preStopToken: 't0ken' });
     const server = await listen((req, res) => {
       if (req.url === '/prestop') lameduck.preStopHandler(req, res);
       else res.end('app');
@@ -130,7 +130,11 @@ describe('shutdown is idempotent', () => {
     const client = new Client(originOf(server));
     cleanups.push(() => client.destroy().catch(() => {}));
     const startedAt = Date.now();
-    const preStop = await client.request({ path: '/prestop', method: 'GET' });
+    const preStop = await client.request({
+      path: '/prestop',
+      method: 'GET',
+      headers: { authorization: 'Bearer t0ken' },
+    });
     await preStop.body.text();
     expect(preStop.statusCode).toBe(200);
     // The preStop answer waits for the drain delay, so the kubelet's SIGTERM comes after it.
@@ -143,7 +147,11 @@ describe('shutdown is idempotent', () => {
   });
 
   it('the preStop endpoint alone starts the sequence and answers after the drain delay', async () => {
-    const { lameduck } = createTestLameduck({ drainDelayMs: 300, exitOnStopped: false });
+    const { lameduck } = createTestLameduck({
+      drainDelayMs: 300,
+      exitOnStopped: false,
+      preStopToken: 't0ken',
+    });
     const server = await listen((req, res) => lameduck.preStopHandler(req, res));
     cleanups.push(() => closeServer(server));
     lameduck.attach(server);
@@ -153,7 +161,11 @@ describe('shutdown is idempotent', () => {
     const client = new Client(originOf(server));
     cleanups.push(() => client.destroy().catch(() => {}));
     const startedAt = Date.now();
-    const response = await client.request({ path: '/prestop', method: 'GET' });
+    const response = await client.request({
+      path: '/prestop',
+      method: 'GET',
+      headers: { authorization: 'Bearer t0ken' },
+    });
     expect(response.headers.connection).toBe('close');
     await response.body.text();
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
@@ -187,7 +199,7 @@ describe('signals', () => {
   });
 
   it('a second signal exits at once with forceExitCode (default 130), and only once', async () => {
-    const { lameduck, signals, exits } = createTestLameduck({ drainDelayMs: 300 });
+    const { lameduck, signals, exits } = createTestLameduck({ drainDelayMs: 300, preStopToken: 't0ken' });
     signals.emit('SIGTERM');
     expect(lameduck.state).toBe('draining');
     signals.emit('SIGINT');

@@ -20,6 +20,7 @@ function result(overrides: Partial<ShutdownResult>): ShutdownResult {
     streamsEnded: 0,
     sessionsClosed: 0,
     sessionsDestroyed: 0,
+    socketsClosedMidHeaders: 0,
     hooks: [],
     deadlineExceeded: false,
     ...overrides,

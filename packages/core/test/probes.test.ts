@@ -64,7 +64,7 @@ describe('probe answers in every state', () => {
   });
 
   it('the node handlers answer GET with a JSON body and HEAD with none, over a real server', async () => {
-    const { lameduck } = createTestLameduck();
+    const { lameduck } = createTestLameduck({ preStopToken: 'probe-test-token' });
     const router = createProbeRouter(lameduck, { preStopPath: '/prestop' });
     const server = await listen((req, res) => {
       if (!router(req, res)) res.end('app');

@@ -134,11 +134,27 @@ describe('real signals (child process)', () => {
 
   it('preStop httpGet then SIGTERM, as the kubelet does: one shutdown, served to the end, exit 0', async () => {
     const fixture = await startFixture({
-      env: { LAMEDUCK_DRAIN_DELAY_MS: '400', LAMEDUCK_DRAIN_TIMEOUT_MS: '2000' },
+      env: {
+        LAMEDUCK_DRAIN_DELAY_MS: '400',
+        LAMEDUCK_DRAIN_TIMEOUT_MS: '2000',
+        LAMEDUCK_PRESTOP_TOKEN: 'kubelet-token',
+      },
     });
     const c = client(fixture.port);
+    // A stranger is refused and the pod keeps serving.
+    const stranger = await c.request({ path: '/prestop', method: 'GET' });
+    expect(stranger.statusCode).toBe(401);
+    await stranger.body.text();
+    const served = await c.request({ path: '/', method: 'GET' });
+    expect(served.statusCode).toBe(200);
+    expect(served.headers.connection).not.toBe('close');
+    await served.body.text();
     const startedAt = Date.now();
-    const preStop = await c.request({ path: '/prestop', method: 'GET' });
+    const preStop = await c.request({
+      path: '/prestop',
+      method: 'GET',
+      headers: { authorization: 'Bearer kubelet-token' },
+    });
     expect(preStop.statusCode).toBe(200);
     await preStop.body.text();
     // The answer came once the drain delay (from LAMEDUCK_DRAIN_DELAY_MS) had passed.
@@ -149,6 +165,7 @@ describe('real signals (child process)', () => {
     const all = summaries(fixture.stderr());
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({ reason: 'preStop', exitCode: 0 });
+    expect(fixture.stderr()).toContain('LAMEDUCK_PRESTOP_REFUSED');
   });
 
   it('a malformed LAMEDUCK_* variable stops the start-up with a coded error naming it', async () => {

@@ -17,11 +17,15 @@ import type { LameduckFastifyOptions } from './types.js';
 const REGISTER_KEYS: ReadonlySet<string> = new Set(['prefix', 'logLevel', 'logSerializers']);
 
 function splitOptions(options: LameduckFastifyOptions) {
-  const { readinessPath, livenessPath, preStopPath, probeLogLevel, ...rest } = options;
+  const { readinessPath, livenessPath, preStopPath, adminOnly, probeLogLevel, ...rest } = options;
   const core: LameduckOptions = Object.fromEntries(
     Object.entries(rest).filter(([key, value]) => !REGISTER_KEYS.has(key) && value !== undefined),
   );
-  return { core, paths: resolveProbePaths({ readinessPath, livenessPath, preStopPath }), probeLogLevel };
+  return {
+    core,
+    paths: resolveProbePaths({ readinessPath, livenessPath, preStopPath, adminOnly }),
+    probeLogLevel,
+  };
 }
 
 const lameduckFastify: FastifyPluginAsync<LameduckFastifyOptions> = async (fastify, options) => {

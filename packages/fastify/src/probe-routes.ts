@@ -19,6 +19,8 @@ export function registerProbeRoutes(
   paths: ResolvedProbePaths,
   logLevel: LogLevel,
 ): void {
+  // Fails at start-up for a preStop path without a token; probes do not count as traffic.
+  lameduck.registerProbePaths(paths);
   const route = (kind: ProbeKind, url: string | false, handler: (reply: FastifyReply) => unknown) => {
     if (url === false) return;
     fastify.route({

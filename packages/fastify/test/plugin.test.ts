@@ -134,12 +134,29 @@ describe('@lameduck/fastify plugin', () => {
     expect((await getOnNewConnection(url, '/')).status).toBe(401);
   });
 
+  it('a preStop path without a token fails the registration (LAMEDUCK_PRESTOP_TOKEN_MISSING)', async () => {
+    const app = Fastify();
+    await expect(
+      app.register(lameduck, { preStopPath: '/prestop', signals: false, exit: () => {} }).ready(),
+    ).rejects.toMatchObject({ code: 'LAMEDUCK_PRESTOP_TOKEN_MISSING' });
+    await app.close().catch(() => {});
+  });
+
   it('answers a preStop httpGet once the drain delay has passed', async () => {
     const exit = vi.fn<(code: number) => void>();
-    const { app, url } = await startApp({ drainDelayMs: 600, preStopPath: '/prestop', signals: false, exit });
+    const { app, url } = await startApp({
+      drainDelayMs: 600,
+      preStopPath: '/prestop',
+      preStopToken: 'fastify-token',
+      signals: false,
+      exit,
+    });
     cleanups.push(() => closeApp(app));
+    const stranger = await getOnNewConnection(url, '/prestop');
+    expect(stranger.status).toBe(401);
+    expect(app.lameduck.state).toBe('serving');
     const startedAt = Date.now();
-    const answer = await getOnNewConnection(url, '/prestop');
+    const answer = await getOnNewConnection(url, '/prestop', { authorization: 'Bearer fastify-token' });
     expect(answer.status).toBe(200);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(580);
     const result = await app.lameduck.shutdown();

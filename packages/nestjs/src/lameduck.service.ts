@@ -64,6 +64,8 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
         exit(code);
       },
     });
+    // A preStop path without a token fails here, when the module is created.
+    this.lameduck.registerProbePaths(resolveProbePaths(paths));
     this.teardown = new NestTeardown(this.lameduck);
     // Registered first, so it runs last: the app's own lameduck hooks, then Nest's teardown.
     const cleanupMs = this.lameduck.options.cleanupTimeoutMs;

@@ -18,6 +18,6 @@ export interface LameduckModuleExtras {
 
 /** Splits module options into the core's options and the probe paths. */
 export function splitOptions(options: LameduckModuleOptions): { core: LameduckOptions; paths: ProbePaths } {
-  const { readinessPath, livenessPath, preStopPath, ...core } = options;
-  return { core, paths: { readinessPath, livenessPath, preStopPath } };
+  const { readinessPath, livenessPath, preStopPath, adminOnly, ...core } = options;
+  return { core, paths: { readinessPath, livenessPath, preStopPath, adminOnly } };
 }

@@ -80,16 +80,32 @@ describe.each(platforms)('probes on $name', (platform) => {
     await done;
   });
 
+  it('a preStop path without a token fails the module at start-up (LAMEDUCK_PRESTOP_TOKEN_MISSING)', async () => {
+    await expect(
+      createApp(platform, { lameduck: { signals: false, exit: vi.fn(), preStopPath: '/prestop' } }),
+    ).rejects.toMatchObject({ code: 'LAMEDUCK_PRESTOP_TOKEN_MISSING' });
+  });
+
   it('serves a preStop httpGet path that starts the shutdown and answers after the drain delay', async () => {
     const exit = vi.fn();
     current = await startApp(platform, {
-      lameduck: { signals: false, exit, drainDelayMs: 300, preStopPath: '/prestop' },
+      lameduck: {
+        signals: false,
+        exit,
+        drainDelayMs: 300,
+        preStopPath: '/prestop',
+        preStopToken: 'nest-token',
+      },
       rejectEverything: true,
     });
     const { service, url } = current;
     const stopped = new Promise((resolve) => service.lameduck.once('stopped', resolve));
+    const stranger = await request(`${url}/prestop`, { headers: { authorization: 'Bearer nest' } });
+    expect(stranger.statusCode).toBe(401);
+    await stranger.body.dump();
+    expect(service.lameduck.state).toBe('serving');
     const startedAt = performance.now();
-    const preStop = await request(`${url}/prestop`);
+    const preStop = await request(`${url}/prestop`, { headers: { authorization: 'Bearer nest-token' } });
     expect(preStop.statusCode).toBe(200);
     await preStop.body.dump();
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
