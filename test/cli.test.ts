@@ -66,7 +66,7 @@ function isRunning(pid: number): boolean {
 
 describe('lameduck simulate (bin)', () => {
   it('exits 2 with a message for bad arguments', async () => {
-    const result = await run(['simulate', '--lb', 'nginx', '--', 'node', 'server.js']);
+    const result = await run(['simulate', '--lb', 'envoy', '--', 'node', 'server.js']);
     expect(result.code).toBe(2);
     expect(result.stderr).not.toBe('');
     expect(result.stdout).toBe('');
@@ -91,7 +91,15 @@ describe('lameduck simulate (bin)', () => {
   });
 
   it('exits 1 when requests fail (naive server), with the failures in the human report', async () => {
-    const result = await run(['simulate', ...fast, '--', process.execPath, NAIVE_SERVER]);
+    const result = await run([
+      'simulate',
+      ...fast,
+      '--grace-period',
+      '3',
+      '--',
+      process.execPath,
+      NAIVE_SERVER,
+    ]);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(/^FAIL$/m);
   });

@@ -21,14 +21,20 @@ describe('controls that must fail', () => {
       command: [process.execPath, NAIVE_SERVER],
       lb: 'kube-proxy',
       lagMs: LAG_MS,
-      // At least this request is in flight when the process dies.
-      longRequestMs: 2000,
+      // As PID 1 of its container, node without a SIGTERM handler ignores SIGTERM and serves on
+      // until the SIGKILL at the grace period; this request is in flight then.
+      gracePeriodSeconds: 3,
+      longRequestMs: 5000,
     });
     const text = formatReport(report);
     expect(report.requests.failed, text).toBeGreaterThan(0);
     expect(report.ok, text).toBe(false);
-    expect(report.pod.signal, text).toBe('SIGTERM');
+    expect(report.pod.signal, text).toBe('SIGKILL');
+    expect(report.pod.killed, text).toBe(true);
     expect(report.longRequest?.ok, text).toBe(false);
+    expect(report.problems.join('\n'), text).toMatch(
+      /as PID 1 a process without a SIGTERM handler ignores SIGTERM/,
+    );
   });
 
   it('a naive server that closes its listener at SIGTERM loses requests and is SIGKILLed', async () => {
@@ -71,7 +77,9 @@ describe('controls that must fail', () => {
       ...base,
       command: [process.execPath, NAIVE_SERVER],
       lb: 'haproxy',
-      longRequestMs: 2000,
+      // PID 1 ignores SIGTERM without a handler: SIGKILL at the grace period, the request in flight then fails.
+      gracePeriodSeconds: 3,
+      longRequestMs: 5000,
     });
     const text = formatReport(report);
     expect(report.requests.failed, text).toBeGreaterThan(0);

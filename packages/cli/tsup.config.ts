@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/bin.ts'],
+  entry: ['src/index.ts', 'src/bin.ts', 'src/netns-child.ts'],
+  shims: true,
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

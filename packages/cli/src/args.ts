@@ -1,7 +1,7 @@
 import { ErrorCodes, LameduckError } from '@lameduck/core';
 import { splitCommandLine } from './command-line.js';
-import { SIMULATE_DEFAULTS } from './options.js';
-import type { PreStop, SimulationOptions } from './types.js';
+import { BALANCER_MODES, SIMULATE_DEFAULTS } from './options.js';
+import type { BalancerMode, PreStop, SimulationOptions } from './types.js';
 
 /** Simulation options from the command line; `command` is missing when `--example` is used. */
 export type CliSimulationOptions = Omit<SimulationOptions, 'command'> & {
@@ -43,7 +43,7 @@ const SPEC: Readonly<Record<string, { kind: Kind; help: string }>> = {
   },
   '--lb': {
     kind: 'string',
-    help: '<kube-proxy|haproxy>  balancer in front of the replicas (default kube-proxy)',
+    help: '<nftables|kube-proxy|haproxy>  balancer in front of the replicas (default nftables: kube-proxy rules on the kernel in a namespace of its own; kube-proxy, a user-space stand-in, where unshare or nft is missing)',
   },
   '--lag-ms': {
     kind: 'int',
@@ -115,7 +115,8 @@ export function helpText(): string {
     'Usage: lameduck simulate [options] -- <command that starts one replica>',
     '       lameduck simulate --example <name|all> [options]',
     '',
-    'Starts replicas of your service, puts a kube-proxy-like balancer (or HAProxy) in front,',
+    'Starts replicas of your service as containers (PID 1 of a PID namespace each), puts a',
+    "balancer in front (kube-proxy's nftables rules, a user-space kube-proxy, or HAProxy),",
     'drives keep-alive load, deletes one pod the way the kubelet does, and reports every failed',
     'request. Exit code 0: no request failed and the pod exited by itself; 1: otherwise; 2: bad',
     'arguments; 130: interrupted (Ctrl-C). The command runs without a shell with PORT and',
@@ -224,8 +225,8 @@ export function parseArgs(argv: readonly string[]): CliRequest {
   const drainDelayMs = values.get('--drain-delay-ms') as number | undefined;
 
   const lb = values.get('--lb');
-  if (lb !== undefined && lb !== 'kube-proxy' && lb !== 'haproxy') {
-    throw usageError(`--lb expects kube-proxy or haproxy, instead got ${JSON.stringify(lb)}.`);
+  if (lb !== undefined && !BALANCER_MODES.includes(lb as BalancerMode)) {
+    throw usageError(`--lb expects ${BALANCER_MODES.join(', ')}, instead got ${JSON.stringify(lb)}.`);
   }
   const sleep = values.get('--prestop-sleep') as number | undefined;
   const httpGet = values.get('--prestop-http') as string | undefined;

@@ -19,6 +19,8 @@ export interface Balancer {
   podOf(clientPort: number): Promise<string | undefined>;
   /** A new ready endpoint (the replacement). */
   add(pod: Replica): Promise<void>;
+  /** The pod was deleted (the balancer may note its counters, to tell what came after). */
+  deleted?(pod: string): Promise<void>;
   /** The endpoint path caught up with the deletion: no new connections (kube-proxy) or deregistration (HAProxy). */
   remove(pod: string): Promise<void>;
   /**
@@ -38,7 +40,7 @@ export interface BalancerContext {
   /** The replicas serving before the deletion. */
   readonly replicas: readonly Replica[];
   /** Name and address of the replacement replica, when `--replace` starts one later. */
-  readonly replacement: { readonly name: string; readonly port: number } | undefined;
+  readonly replacement: { readonly name: string; readonly host: string; readonly port: number } | undefined;
   readonly registry: ProcessRegistry;
   readonly timeline: Timeline;
   /** The pod that is (or will be) deleted. */

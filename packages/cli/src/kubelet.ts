@@ -1,6 +1,7 @@
 import * as net from 'node:net';
-import { httpGet, LOOPBACK, runAt, sleep } from './net-util.js';
-import { describeExit, type ExitInfo, type Replica } from './replicas.js';
+import { httpGet, runAt, sleep } from './net-util.js';
+import { plural } from './plural.js';
+import { describeExit, type ExitInfo, type Replica, type ReplicaProcess } from './replicas.js';
 import type { Timeline } from './timeline.js';
 import type { PreStop } from './types.js';
 
@@ -14,7 +15,16 @@ export interface PodTermination {
   readonly killed: boolean;
   /** `performance.now()` when SIGTERM was sent, if it was. */
   readonly sigtermAt: number | undefined;
+  /** The process that got SIGTERM (the replica's PID 1), as it was named then. */
+  readonly sigtermTo:
+    | { readonly pid: number; readonly name: string; readonly commandLine: string }
+    | undefined;
+  /** Processes still in the replica when PID 1 exited: the runtime killed them with it. */
+  readonly leftBehind: readonly ReplicaProcess[];
 }
+
+/** How often the replica's processes are listed during the termination. */
+const PROCESS_WATCH_MS = 25;
 
 /**
  * Deletes a pod the way the kubelet does: preStop (sleep or httpGet), then SIGTERM to the
@@ -33,6 +43,7 @@ export async function terminatePod(
   },
 ): Promise<PodTermination> {
   const { timeline, deletedAt } = options;
+  pod.watchProcesses(PROCESS_WATCH_MS);
   let killAt = deletedAt + options.gracePeriodSeconds * 1000;
   let killed = false;
   let sigtermAt: number | undefined;
@@ -59,7 +70,7 @@ export async function terminatePod(
       timeline.mark('prestop-started', `httpGet ${preStop.httpGetPath}`);
       const headers: Record<string, string> =
         options.preStopToken === undefined ? {} : { authorization: `Bearer ${options.preStopToken}` };
-      const answer = await httpGet(pod.port, preStop.httpGetPath, Math.max(1, budgetMs), headers);
+      const answer = await httpGet(pod.port, preStop.httpGetPath, Math.max(1, budgetMs), headers, pod.host);
       timeline.mark(
         'prestop-finished',
         answer.status !== undefined ? `HTTP ${answer.status}` : `${answer.error}`,
@@ -71,15 +82,23 @@ export async function terminatePod(
     }
   }
 
+  let sigtermTo: PodTermination['sigtermTo'];
   if (pod.running && !killed) {
-    sigtermAt = timeline.mark('sigterm', `to pid ${pod.pid}`);
+    sigtermTo = { pid: pod.pid, ...pod.describePid1() };
+    const target = pod.isolation === 'pid-namespace' ? 'PID 1' : 'the command';
+    sigtermAt = timeline.mark('sigterm', `to ${target}: ${sigtermTo.name || '?'} (host pid ${pod.pid})`);
     pod.signal('SIGTERM');
   }
   const exit = await pod.exited;
   cancelKill();
+  const leftBehind = pod.leftBehind();
   const afterSigterm = sigtermAt === undefined ? '' : `, ${Math.round(exit.at - sigtermAt)} ms after SIGTERM`;
-  timeline.mark('exited', `${describeExit(exit)}${afterSigterm}`);
-  return { exit, killed, sigtermAt };
+  const left =
+    leftBehind.length === 0
+      ? ''
+      : `; ${plural(leftBehind.length, 'process', 'processes')} still in the pod killed with it (${leftBehind.map((p) => p.name).join(', ')})`;
+  timeline.mark('exited', `${describeExit(exit)}${afterSigterm}${left}`);
+  return { exit, killed, sigtermAt, sigtermTo, leftBehind };
 }
 
 /**
@@ -87,15 +106,20 @@ export async function terminatePod(
  * the readiness path every 100 ms over a new connection and marks the first failed answer; a
  * TCP connect every 20 ms marks the moment the listener closed (the first refused connection).
  */
-export function watchReadiness(pod: Replica, path: string, timeline: Timeline): () => void {
+export function watchReadiness(
+  pod: Replica,
+  path: string,
+  timeline: Timeline,
+  onFailed: (at: number) => void = () => {},
+): () => void {
   let stopped = false;
   const active = () => !stopped && pod.running;
   void (async () => {
     while (active()) {
-      const answer = await httpGet(pod.port, path, 1000);
+      const answer = await httpGet(pod.port, path, 1000, {}, pod.host);
       if (!active()) break;
       if (answer.status !== undefined && answer.status !== 200) {
-        timeline.mark('readiness-failed', `prober saw HTTP ${answer.status}`);
+        onFailed(timeline.mark('readiness-failed', `prober saw HTTP ${answer.status}`));
         break;
       }
       await sleep(PROBE_PERIOD_MS);
@@ -103,7 +127,7 @@ export function watchReadiness(pod: Replica, path: string, timeline: Timeline): 
   })();
   void (async () => {
     while (active()) {
-      const refused = await connectRefused(pod.port);
+      const refused = await connectRefused(pod.host, pod.port);
       if (!active()) break;
       if (refused) {
         timeline.mark('listener-closed', 'new connections refused');
@@ -118,9 +142,9 @@ export function watchReadiness(pod: Replica, path: string, timeline: Timeline): 
 }
 
 /** Opens and at once ends one TCP connection; true when it was refused. */
-function connectRefused(port: number): Promise<boolean> {
+function connectRefused(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: LOOPBACK, port });
+    const socket = net.connect({ host, port });
     socket.once('connect', () => {
       socket.end();
       resolve(false);

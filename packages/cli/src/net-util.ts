@@ -34,6 +34,7 @@ export function httpGet(
   path: string,
   timeoutMs: number,
   headers: Readonly<Record<string, string>> = {},
+  host: string = LOOPBACK,
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let settled = false;
@@ -45,7 +46,7 @@ export function httpGet(
     };
     const req = http.request(
       {
-        host: LOOPBACK,
+        host,
         port,
         path,
         method: 'GET',

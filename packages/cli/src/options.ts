@@ -1,12 +1,17 @@
 import { ErrorCodes, LameduckError } from '@lameduck/core';
+import { netnsSupport } from './netns.js';
 import type { BalancerMode, LoadProfile, PreStop, SimulationOptions } from './types.js';
+
+/** Every balancer `--lb` takes. */
+export const BALANCER_MODES: readonly BalancerMode[] = Object.freeze(['nftables', 'kube-proxy', 'haproxy']);
 
 /** The only place the simulator's defaults are written. */
 export const SIMULATE_DEFAULTS = Object.freeze({
   replicas: 2,
   readinessPath: '/readyz',
   startTimeoutMs: 20_000,
-  lb: 'kube-proxy' as BalancerMode,
+  /** kube-proxy's nftables mode on the kernel; `kube-proxy` (user space) where unshare or nft is missing. */
+  lb: 'nftables' as BalancerMode,
   lagMs: 1000,
   gracePeriodSeconds: 30,
   connections: 8,
@@ -37,6 +42,8 @@ export interface ResolvedSimulation {
   readonly readinessPath: string;
   readonly startTimeoutMs: number;
   readonly lb: BalancerMode;
+  /** Set when the default balancer could not run here and another one runs instead, and why. */
+  readonly lbNote: string | undefined;
   readonly lagMs: number | null;
   readonly preStop: PreStop | undefined;
   readonly gracePeriodSeconds: number;
@@ -143,8 +150,16 @@ export function resolveSimulation(options: SimulationOptions): ResolvedSimulatio
       command,
     );
   }
-  const lb = options.lb ?? SIMULATE_DEFAULTS.lb;
-  if (lb !== 'kube-proxy' && lb !== 'haproxy') throw invalid('lb', "'kube-proxy' or 'haproxy'", lb);
+  let lbNote: string | undefined;
+  let lb = options.lb;
+  if (lb === undefined) {
+    const netns = netnsSupport();
+    lb = netns.available ? SIMULATE_DEFAULTS.lb : 'kube-proxy';
+    if (!netns.available)
+      lbNote = `the default balancer, nftables, cannot run here (${netns.reason}); running --lb kube-proxy, the user-space stand-in, instead`;
+  }
+  if (!BALANCER_MODES.includes(lb))
+    throw invalid('lb', BALANCER_MODES.map((mode) => `'${mode}'`).join(', '), lb);
   const load = options.load ?? SIMULATE_DEFAULTS.load;
   if (load !== 'steady' && load !== 'idle') throw invalid('load', "'steady' or 'idle'", load);
   if (options.env !== undefined) {
@@ -158,7 +173,7 @@ export function resolveSimulation(options: SimulationOptions): ResolvedSimulatio
   });
   const slowMs = number(options, 'slowMs', SIMULATE_DEFAULTS.slowMs, { max: 60_000 });
   const longRequestMs = optionalNumber(options, 'longRequestMs', 60_000);
-  const lagDefault = lb === 'kube-proxy' ? SIMULATE_DEFAULTS.lagMs : null;
+  const lagDefault = lb === 'haproxy' ? null : SIMULATE_DEFAULTS.lagMs;
   return Object.freeze({
     command: Object.freeze([...(command as string[])]),
     cwd: options.cwd ?? process.cwd(),
@@ -170,6 +185,7 @@ export function resolveSimulation(options: SimulationOptions): ResolvedSimulatio
       max: 300_000,
     }),
     lb,
+    lbNote,
     lagMs: options.lagMs === undefined ? lagDefault : number(options, 'lagMs', 0, { max: LIMITS.durationMs }),
     preStop: preStop(options.preStop, gracePeriodSeconds),
     gracePeriodSeconds,

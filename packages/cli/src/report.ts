@@ -54,6 +54,8 @@ export interface ReportInput {
   readonly startedAt: number;
   readonly balancer: BalancerStats;
   readonly timeline: Timeline;
+  /** Processes killed at the end of the run. */
+  readonly killedAtEnd: number;
 }
 
 /** Builds the report from what one run recorded. */
@@ -83,6 +85,9 @@ export function assembleReport(input: ReportInput): SimulationReport {
     exitAfterSigtermMs:
       termination.sigtermAt === undefined ? null : Math.round(exitAt - termination.sigtermAt),
     exitAfterDeletionMs: Math.round(exitAt - deletedAt),
+    isolation: input.pod.isolation,
+    sigtermTo: termination.sigtermTo ?? null,
+    leftBehind: termination.leftBehind.map((process) => process.name),
   };
   const problems = buildProblems(requests, pod, longRequest);
   const hint = requests.failed > 0 ? earlyCloseHint(pod.name, input.timeline.events()) : undefined;
@@ -94,6 +99,7 @@ export function assembleReport(input: ReportInput): SimulationReport {
     command: settings.command,
     settings: {
       lb: settings.lb,
+      lbNote: settings.lbNote ?? null,
       replicas: settings.replicas,
       lagMs: settings.lagMs,
       gracePeriodSeconds: settings.gracePeriodSeconds,
@@ -121,6 +127,7 @@ export function assembleReport(input: ReportInput): SimulationReport {
     pod,
     longRequest,
     balancer: input.balancer,
+    processesKilledAtEnd: input.killedAtEnd,
     durationMs: Math.round(performance.now() - input.startedAt),
   };
 }
@@ -128,7 +135,8 @@ export function assembleReport(input: ReportInput): SimulationReport {
 /** Why a run failed, in words a user can act on. Empty when it passed. */
 export function buildProblems(
   requests: RequestStats,
-  pod: Pick<PodOutcome, 'killed' | 'name'>,
+  pod: Pick<PodOutcome, 'killed' | 'name'> &
+    Partial<Pick<PodOutcome, 'signal' | 'sigtermTo' | 'leftBehind' | 'isolation'>>,
   longRequest: LongRequestOutcome | null,
 ): string[] {
   const problems: string[] = [];
@@ -139,13 +147,43 @@ export function buildProblems(
   }
   if (pod.killed) {
     problems.push(`${pod.name} did not exit within the grace period and was killed with SIGKILL`);
+  } else if (pod.signal !== undefined && pod.signal !== null) {
+    problems.push(`${pod.name} did not exit by itself: its PID 1 died of ${pod.signal}`);
+  }
+  const killedNode = (pod.leftBehind ?? []).filter((name) => isNode(name));
+  if (killedNode.length > 0) {
+    problems.push(
+      `${plural(killedNode.length, 'node process', 'node processes')} ${killedNode.length === 1 ? 'was' : 'were'} still running in ${pod.name} when its PID 1 exited, and were killed with it (a container runtime does the same, mid-request)`,
+    );
   }
   if (longRequest !== null && !longRequest.ok) {
     problems.push(
       `the ${longRequest.ms} ms request in flight at SIGTERM failed (${longRequest.error ?? longRequest.failure})`,
     );
   }
+  const cause = problems.length === 0 ? undefined : signalCause(pod);
+  if (cause !== undefined) problems.push(cause);
   return problems;
+}
+
+/** Whether a process name is node's (`node`, `node20`, `nodejs`). */
+function isNode(name: string): boolean {
+  return /^node(js)?\d*$/.test(name);
+}
+
+/** The likely cause when the process that got SIGTERM was not node, or node ignored it as PID 1. */
+function signalCause(
+  pod: Partial<Pick<PodOutcome, 'killed' | 'sigtermTo' | 'isolation'>>,
+): string | undefined {
+  const target = pod.sigtermTo;
+  if (target === undefined || target === null) return undefined;
+  if (!isNode(target.name)) {
+    return `likely cause: the process that got SIGTERM was \`${target.name}\` (${target.commandLine}), not node: a wrapper (npm, a shell, a script without \`exec\`) swallows SIGTERM or passes it on and exits at once, and when PID 1 exits the runtime kills node with it. Start node itself as PID 1 (CMD ["node", "server.js"], or \`exec node …\` in the script); see lameduck's start-up diagnostics`;
+  }
+  if (pod.killed && pod.isolation === 'pid-namespace') {
+    return 'likely cause: node was PID 1 and did not exit on SIGTERM; as PID 1 a process without a SIGTERM handler ignores SIGTERM (lameduck installs one)';
+  }
+  return undefined;
 }
 
 /**
@@ -214,13 +252,21 @@ export function formatReport(report: SimulationReport): string {
   const afterSigterm = p.exitAfterSigtermMs === null ? '' : `, ${p.exitAfterSigtermMs} ms after SIGTERM`;
   lines.push(
     `pod  ${p.name}: ${exit}${afterSigterm} (${p.exitAfterDeletionMs} ms after deletion); ${p.killed ? 'SIGKILL was needed' : 'no SIGKILL needed'}`,
+    p.isolation === 'pid-namespace'
+      ? `  ran as a container: the command was PID 1 of its own PID namespace${p.sigtermTo === null ? '' : `; SIGTERM went to ${p.sigtermTo.name} (${p.sigtermTo.commandLine})`}`
+      : '  ran as a plain child process in its own process group (unshare not usable here)',
   );
+  if (p.leftBehind.length > 0)
+    lines.push(
+      `  killed with PID 1: ${plural(p.leftBehind.length, 'process', 'processes')} still in the pod (${p.leftBehind.join(', ')})`,
+    );
   const connections = Object.entries(report.balancer.connections)
     .map(([name, count]) => {
       const refused = report.balancer.refusedByPod[name];
       return `${name} ${count}${refused ? ` (${refused} refused by the pod)` : ''}`;
     })
     .join(' · ');
+  if (s.lbNote !== null) lines.push(`balancer  ${s.lbNote}`);
   if (connections !== '')
     lines.push(`balancer  ${s.lb === 'haproxy' ? 'sessions' : 'new connections'}: ${connections}`);
   const after = Object.entries(report.balancer.connectionsAfterDeletion)
@@ -228,15 +274,22 @@ export function formatReport(report: SimulationReport): string {
     .join(' · ');
   if (after !== '') lines.push(`  new connections after the deletion  ${after}`);
   for (const [name, kept] of Object.entries(report.balancer.afterRemoval)) {
+    const fresh =
+      kept.newConnections === undefined
+        ? ''
+        : `; ${plural(kept.newConnections, 'new connection')} reached it after the removal`;
     lines.push(
       kept.open === 0
-        ? `  ${name}: no connection was open when its endpoint was removed`
-        : `  ${name}: ${plural(kept.open, 'connection')} still open when its endpoint was removed; conntrack kept ${kept.open === 1 ? 'it' : 'them'} (${plural(kept.bytesFromPod, 'byte')} came back on ${kept.open === 1 ? 'it' : 'them'})`,
+        ? `  ${name}: no connection was open when its endpoint was removed${fresh}`
+        : `  ${name}: ${plural(kept.open, 'connection')} still open when its endpoint was removed; conntrack kept ${kept.open === 1 ? 'it' : 'them'} (${plural(kept.bytesFromPod, 'byte')} came back on ${kept.open === 1 ? 'it' : 'them'})${fresh}`,
     );
   }
-  lines.push('');
+  for (const note of report.balancer.notes ?? []) lines.push(`  ${note}`);
+  lines.push(`processes killed at the end of the run: ${report.processesKilledAtEnd}`, '');
   if (report.ok) {
-    lines.push(`PASS  no request failed and ${p.name} exited by itself${afterSigterm}.`);
+    lines.push(
+      `PASS  no request failed and ${p.name} exited by itself with code ${p.exitCode}${afterSigterm}.`,
+    );
   } else {
     lines.push('FAIL');
     for (const problem of report.problems) lines.push(`  - ${problem}`);

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { podAddress } from './balancer-nftables.js';
 import { BALANCERS } from './balancers.js';
+import { containerSupport } from './container.js';
 import { type PodTermination, terminatePod, watchReadiness } from './kubelet.js';
 import { sendLongRequest } from './load-http.js';
 import { LOADS } from './loads.js';
-import { findFreePort, runAt, sleep } from './net-util.js';
+import { findFreePort, LOOPBACK, runAt, sleep } from './net-util.js';
+import { insideNetns, netnsSupport, simulateInNetns } from './netns.js';
 import { type ResolvedSimulation, resolveSimulation } from './options.js';
 import { plural } from './plural.js';
 import { ProcessRegistry, Replica, setupError } from './replicas.js';
@@ -27,6 +30,15 @@ const LONG_REQUEST_HEAD_START_MS = 300;
  */
 export async function simulate(options: SimulationOptions): Promise<SimulationReport> {
   const settings = resolveSimulation(options);
+  if (settings.lb === 'nftables' && !insideNetns()) {
+    const netns = netnsSupport();
+    if (!netns.available) {
+      throw setupError(
+        `--lb nftables cannot run here: ${netns.reason}. Install them, or pick another balancer: --lb kube-proxy (a user-space stand-in for kube-proxy) or --lb haproxy.`,
+      );
+    }
+    return simulateInNetns({ ...options, lb: 'nftables' });
+  }
   const registry = new ProcessRegistry();
   const killOnExit = () => registry.killAllNow();
   process.once('exit', killOnExit);
@@ -71,9 +83,13 @@ async function runSimulation(
   // Replicas pod-1..pod-N, and pod-(N+1) as the replacement. HAProxy names every port up front.
   const names = Array.from({ length: settings.replicas }, (_, i) => `pod-${i + 1}`);
   const replacementName = `pod-${settings.replicas + 1}`;
-  const ports = new Map<string, number>();
+  const addresses = new Map<string, { host?: string; port: number }>();
   if (settings.lb === 'haproxy') {
-    for (const name of [...names, replacementName]) ports.set(name, await findFreePort());
+    for (const name of [...names, replacementName]) addresses.set(name, { port: await findFreePort() });
+  }
+  if (settings.lb === 'nftables') {
+    // Pod IPs on loopback inside the namespace, as a cluster gives each pod its own address.
+    for (const [i, name] of [...names, replacementName].entries()) addresses.set(name, podAddress(i + 1));
   }
   // A preStop httpGet sends the token the replicas get, as the kubelet's httpHeaders would.
   const preStopToken =
@@ -94,14 +110,21 @@ async function runSimulation(
         ...(preStopToken === undefined ? {} : { LAMEDUCK_PRESTOP_TOKEN: preStopToken }),
         ...settings.env,
       },
-      port: ports.get(name),
+      ...addresses.get(name),
       onOutput: options.onReplicaOutput,
     });
     registry.add(replica);
     return replica;
   };
 
+  if (settings.lbNote !== undefined) status(settings.lbNote);
   status(`starting ${plural(settings.replicas, 'replica')} of: ${settings.command.join(' ')}`);
+  const containers = containerSupport();
+  status(
+    containers.available
+      ? 'each replica runs as a container would: the command is PID 1 of its own PID namespace (unshare)'
+      : `replicas cannot run as containers here: ${containers.reason}`,
+  );
   const replicas = await Promise.all(names.map(spawnReplica));
   stopIfAborted();
   await Promise.all(
@@ -117,7 +140,7 @@ async function runSimulation(
     settings,
     replicas,
     replacement: settings.replace
-      ? { name: replacementName, port: ports.get(replacementName) ?? 0 }
+      ? { name: replacementName, host: LOOPBACK, port: 0, ...addresses.get(replacementName) }
       : undefined,
     registry,
     timeline,
@@ -215,7 +238,11 @@ async function runSimulation(
   }
 
   status(`deleting ${victim.name} (pid ${victim.pid})`);
-  const deletedAt = timeline.mark('deleted', `${victim.name} (pid ${victim.pid}, port ${victim.port})`);
+  const deletedAt = timeline.mark(
+    'deleted',
+    `${victim.name} (pid ${victim.pid}, ${victim.host}:${victim.port})`,
+  );
+  void front.deleted?.(victim.name);
   let cancelLag: () => void = () => {};
   if (settings.lagMs !== null) {
     cancelLag = runAt(deletedAt + settings.lagMs, () => {
@@ -225,7 +252,11 @@ async function runSimulation(
     });
     cleanups.push(cancelLag);
   }
-  const stopProber = watchReadiness(victim, settings.readinessPath, timeline);
+  // The pod's `serving` condition follows its readiness probe, and reaches the balancer after the same lag.
+  const stopProber = watchReadiness(victim, settings.readinessPath, timeline, (failedAt) => {
+    if (front.notServing === undefined) return;
+    cleanups.push(runAt(failedAt + (settings.lagMs ?? 0), () => void front.notServing?.(victim.name)));
+  });
   cleanups.push(stopProber);
   const termination: PodTermination = await terminatePod(victim, {
     preStop: settings.preStop,
@@ -247,6 +278,8 @@ async function runSimulation(
   clearInterval(ticker);
   cancelLag();
 
+  const balancerStats = await front.stats(deletedAt);
+  const killedAtEnd = await registry.killReplicas();
   return assembleReport({
     settings,
     records: longRecord === undefined ? load.records : [...load.records, longRecord],
@@ -254,8 +287,9 @@ async function runSimulation(
     pod: victim,
     termination,
     deletedAt,
-    balancer: await front.stats(deletedAt),
+    balancer: balancerStats,
     timeline,
+    killedAtEnd: killedAtEnd.length,
     startedAt,
   });
 }

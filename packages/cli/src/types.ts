@@ -1,5 +1,5 @@
 /** Which balancer sits in front of the replicas. */
-export type BalancerMode = 'kube-proxy' | 'haproxy';
+export type BalancerMode = 'nftables' | 'kube-proxy' | 'haproxy';
 
 /** Which protocol the load speaks. */
 export type LoadKind = 'http';
@@ -134,6 +134,15 @@ export interface PodOutcome {
   readonly exitAfterSigtermMs: number | null;
   /** Milliseconds from the deletion to exit. */
   readonly exitAfterDeletionMs: number;
+  /**
+   * `pid-namespace`: the command was PID 1 of its own PID namespace, as in a container;
+   * `process-group`: unshare was not usable, the command ran in its own process group.
+   */
+  readonly isolation: 'pid-namespace' | 'process-group';
+  /** The process that got SIGTERM (PID 1 of the pod): its name (`node`, `npm`, `sh`) and command line. */
+  readonly sigtermTo: { readonly pid: number; readonly name: string; readonly commandLine: string } | null;
+  /** Names of the processes still in the pod when its PID 1 exited; the runtime killed them with it. */
+  readonly leftBehind: readonly string[];
 }
 
 export interface LongRequestOutcome {
@@ -155,7 +164,19 @@ export interface BalancerStats {
    * Per removed endpoint (kube-proxy only): connections still open when it was removed, and the
    * bytes the pod sent on them afterwards (they kept flowing: conntrack).
    */
-  readonly afterRemoval: Readonly<Record<string, { readonly open: number; readonly bytesFromPod: number }>>;
+  readonly afterRemoval: Readonly<
+    Record<
+      string,
+      {
+        readonly open: number;
+        readonly bytesFromPod: number;
+        /** New connections that still reached the pod after its endpoint was removed (nftables: the kernel's counter). */
+        readonly newConnections?: number;
+      }
+    >
+  >;
+  /** What else the balancer did worth a line in the report (the nftables terminating-endpoint fallback). */
+  readonly notes?: readonly string[];
 }
 
 export interface SimulationReport {
@@ -166,6 +187,8 @@ export interface SimulationReport {
   readonly command: readonly string[];
   readonly settings: {
     readonly lb: BalancerMode;
+    /** Why another balancer than the default ran (the default could not run here), or null. */
+    readonly lbNote: string | null;
     readonly replicas: number;
     readonly lagMs: number | null;
     readonly gracePeriodSeconds: number;
@@ -186,6 +209,8 @@ export interface SimulationReport {
   readonly pod: PodOutcome;
   readonly longRequest: LongRequestOutcome | null;
   readonly balancer: BalancerStats;
+  /** Processes still running in the replicas at the end of the run, all killed then (the survivors' servers included). */
+  readonly processesKilledAtEnd: number;
   /** Wall time of the whole run. */
   readonly durationMs: number;
 }

@@ -140,7 +140,10 @@ describe('resolveSimulation', () => {
   it('fills every default and leaves the caller object alone', () => {
     const options = { command: ['node', 'a.js'] };
     const resolved = resolveSimulation(options);
-    expect(resolved).toMatchObject({ replicas: 2, lb: 'kube-proxy', lagMs: 1000, gracePeriodSeconds: 30 });
+    // nftables where this machine can run it, the user-space kube-proxy otherwise, and the report says why.
+    expect(resolved).toMatchObject({ replicas: 2, lagMs: 1000, gracePeriodSeconds: 30 });
+    expect(['nftables', 'kube-proxy']).toContain(resolved.lb);
+    expect(resolved.lbNote === undefined).toBe(resolved.lb === 'nftables');
     expect(options).toEqual({ command: ['node', 'a.js'] });
   });
 

@@ -60,6 +60,8 @@ describe('packages/cli/README.md', () => {
     for (const [flag, value] of Object.entries(DEFAULT_OF)) {
       expect(rows.get(flag), flag).toBe(String(value));
     }
-    expect(rows.get('--lag-ms')).toMatch(new RegExp(`^${SIMULATE_DEFAULTS.lagMs} \\(kube-proxy\\)`));
+    expect(rows.get('--lag-ms')).toMatch(
+      new RegExp(`^${SIMULATE_DEFAULTS.lagMs} \\(nftables, kube-proxy\\)`),
+    );
   });
 });

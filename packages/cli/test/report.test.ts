@@ -21,6 +21,7 @@ function report(overrides: Partial<SimulationReport> = {}): SimulationReport {
     command: ['node', 'server.js'],
     settings: {
       lb: 'kube-proxy',
+      lbNote: null,
       replicas: 2,
       lagMs: 1000,
       gracePeriodSeconds: 30,
@@ -51,6 +52,9 @@ function report(overrides: Partial<SimulationReport> = {}): SimulationReport {
       killed: false,
       exitAfterSigtermMs: 3011,
       exitAfterDeletionMs: 3012,
+      isolation: 'pid-namespace',
+      sigtermTo: { pid: 42, name: 'node', commandLine: 'node server.js' },
+      leftBehind: [],
     },
     longRequest: null,
     balancer: {
@@ -59,6 +63,7 @@ function report(overrides: Partial<SimulationReport> = {}): SimulationReport {
       connectionsAfterDeletion: { 'pod-1': 2 },
       afterRemoval: { 'pod-1': { open: 1, bytesFromPod: 153 } },
     },
+    processesKilledAtEnd: 1,
     durationMs: 5000,
     ...overrides,
   };

@@ -18,14 +18,25 @@ async function setupFailure(options: SimulationOptions): Promise<LameduckError> 
   return error as LameduckError;
 }
 
-/** A replica that prints its PID and never becomes ready. */
-const idleForever = [process.execPath, '-e', 'console.log(process.pid); setTimeout(() => {}, 60000)'];
+// Replicas are PID 1 of their own PID namespace: their own process.pid is 1. They are found by
+// a marker in their command line instead, unique per test.
+const newMarker = () =>
+  `lameduck-setup-marker-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 
-/** A replica that prints its PID, answers every request with 200, and never exits by itself. */
-const readyForever = [
+/** A replica that prints a line and never becomes ready. */
+const idleForever = (marker: string) => [
   process.execPath,
   '-e',
-  "require('node:http').createServer((_, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1', () => console.log(process.pid)); setTimeout(() => {}, 60000)",
+  "console.log('started'); setTimeout(() => {}, 60000)",
+  marker,
+];
+
+/** A replica that prints a line, answers every request with 200, and never exits by itself. */
+const readyForever = (marker: string) => [
+  process.execPath,
+  '-e',
+  "require('node:http').createServer((_, res) => res.end('ok')).listen(Number(process.env.PORT), process.env.HOST, () => console.log('started')); setTimeout(() => {}, 60000)",
+  marker,
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -35,15 +46,6 @@ function processesWith(marker: string): string[] {
   return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' })
     .split('\n')
     .filter((line) => line.includes(marker) && !line.trim().startsWith('Z'));
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('simulate set-up failures', () => {
@@ -56,16 +58,11 @@ describe('simulate set-up failures', () => {
   });
 
   it('a replica that never answers its readiness probe, within the start timeout, and is killed', async () => {
-    const pids: number[] = [];
+    const marker = newMarker();
     const startedAt = performance.now();
-    await setupFailure({
-      command: idleForever,
-      startTimeoutMs: 500,
-      onReplicaOutput: (_, line) => pids.push(Number(line)),
-    });
-    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(500);
-    expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(isRunning(pid)).toBe(false);
+    await setupFailure({ command: idleForever(marker), startTimeoutMs: 3000 });
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(3000);
+    expect(processesWith(marker)).toEqual([]);
   });
 
   it('an HAProxy binary that does not exist', async () => {
@@ -80,16 +77,20 @@ describe('simulate set-up failures', () => {
 
   it('an aborted run', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 300);
-    const pids: number[] = [];
+    const marker = newMarker();
+    const started: string[] = [];
     await setupFailure({
-      command: idleForever,
+      command: idleForever(marker),
       startTimeoutMs: 10_000,
       signal: controller.signal,
-      onReplicaOutput: (_, line) => pids.push(Number(line)),
+      // Aborted once both replicas run (they never become ready).
+      onReplicaOutput: (_, line) => {
+        started.push(line);
+        if (started.length === 2) controller.abort();
+      },
     });
-    expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(isRunning(pid)).toBe(false);
+    expect(started).toEqual(['started', 'started']);
+    expect(processesWith(marker)).toEqual([]);
   });
 
   it('a run aborted before its replicas finished spawning', async () => {
@@ -108,12 +109,13 @@ describe('simulate set-up failures', () => {
 
   it('a run aborted during the load stops there: no deletion, no progress after the abort', async () => {
     const controller = new AbortController();
-    const pids: number[] = [];
+    const marker = newMarker();
+    const started: string[] = [];
     const afterAbort: string[] = [];
     await setupFailure({
-      command: readyForever,
+      command: readyForever(marker),
       deleteAfterMs: 10_000,
-      onReplicaOutput: (_, line) => pids.push(Number(line)),
+      onReplicaOutput: (_, line) => started.push(line),
       onProgress: (event) => {
         if (controller.signal.aborted) afterAbort.push(event.kind);
         if (event.kind === 'status' && event.message.startsWith('load:')) {
@@ -124,7 +126,7 @@ describe('simulate set-up failures', () => {
     });
     await sleep(300);
     expect(afterAbort).toEqual([]);
-    expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(isRunning(pid)).toBe(false);
+    expect(started).toEqual(['started', 'started']);
+    expect(processesWith(marker)).toEqual([]);
   });
 });
