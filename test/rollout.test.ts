@@ -60,9 +60,14 @@ function expectCleanRollout(report: SimulationReport, scenario: Scenario): void 
   }
 }
 
+// LAMEDUCK_ROLLOUT=<mode>,<scenario> defines only that rollout per example (the Node version
+// matrix, scripts/node-matrix.mjs, runs one per example on each version).
+const only = process.env.LAMEDUCK_ROLLOUT?.split(',');
+
 describe.each(EXAMPLES)('rollout of $name', (example) => {
   for (const mode of MODES) {
     for (const scenario of SCENARIOS) {
+      if (only && (only[0] !== mode || only[1] !== scenario)) continue;
       const needsHaproxy = mode === 'haproxy' && !haproxy;
       it.skipIf(needsHaproxy && !process.env.CI)(
         `${mode}, ${scenario}: no failed request, clean exit`,

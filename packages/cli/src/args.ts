@@ -11,6 +11,7 @@ export type CliSimulationOptions = Omit<SimulationOptions, 'command'> & {
 /** What the command line asked for. */
 export type CliRequest =
   | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
   | {
       readonly kind: 'simulate';
       readonly options: CliSimulationOptions;
@@ -114,6 +115,7 @@ export function helpText(): string {
   return [
     'Usage: lameduck simulate [options] -- <command that starts one replica>',
     '       lameduck simulate --example <name|all> [options]',
+    '       lameduck --version',
     '',
     'Starts replicas of your service as containers (PID 1 of a PID namespace each), puts a',
     "balancer in front (kube-proxy's nftables rules, a user-space kube-proxy, or HAProxy),",
@@ -165,6 +167,7 @@ export function parseArgs(argv: readonly string[]): CliRequest {
   if (subcommand === undefined)
     throw usageError('expected a command, such as `lameduck simulate -- node server.js`.');
   if (subcommand === '--help' || subcommand === '-h' || subcommand === 'help') return { kind: 'help' };
+  if (subcommand === '--version' || subcommand === '-v') return { kind: 'version' };
   if (subcommand !== 'simulate') {
     throw usageError(`unknown command ${JSON.stringify(subcommand)}; the command is \`simulate\`.`);
   }

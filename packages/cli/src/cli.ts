@@ -6,6 +6,7 @@ import { createProgress, type ProgressSink } from './progress.js';
 import { formatReport } from './report.js';
 import { simulate } from './simulate.js';
 import type { SimulationOptions, SimulationReport } from './types.js';
+import { VERSION } from './version.js';
 
 export interface CliIo {
   readonly stdout: ProgressSink;
@@ -31,6 +32,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   if (request.kind === 'help') {
     io.stdout.write(`${helpText()}\n`);
+    return EXIT_OK;
+  }
+  if (request.kind === 'version') {
+    io.stdout.write(`${VERSION}\n`);
     return EXIT_OK;
   }
 

@@ -1,4 +1,4 @@
-export { type CliRequest, helpText, parseArgs } from './args.js';
+export { type CliRequest, type CliSimulationOptions, helpText, parseArgs } from './args.js';
 export { type CliIo, runCli } from './cli.js';
 export { SIMULATE_DEFAULTS } from './options.js';
 export { formatReport } from './report.js';
