@@ -38,11 +38,13 @@ export interface SessionTrackerOptions {
  * handed to the app. Streams in flight finish; a stream above that id was never processed and
  * the client may retry it elsewhere.
  *
- * One fact of node's nghttp2 (checked on Node 20 and 24) shapes the order: once a GOAWAY was
- * sent and no stream is open, the session ignores every frame it receives, new streams and PING
- * acknowledgements included. So an idle session is first probed with a PING alone (streams on
- * the wire arrive and are served meanwhile); the first GOAWAY goes out only while streams are
- * open, and the final one follows at once when the last of them closes.
+ * One fact of node's HTTP/2 server (checked on Node 20 and 24) shapes the order: once a session
+ * has sent a GOAWAY, new streams and PING acknowledgements arriving later are often not
+ * processed (data of open streams still is). So a
+ * session is first probed with a PING alone (streams on the wire arrive and are served
+ * meanwhile); the first GOAWAY goes out only while streams are open, and the final one follows
+ * at once when the last of them closes (the PING answer may never be read). Streams the client
+ * sent after the first GOAWAY left are refused by the final one, as retryable.
  *
  * Off the drain path the cost per stream is one counter update and one `close` listener.
  */

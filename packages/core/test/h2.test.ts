@@ -3,7 +3,8 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startH2Load } from './support/h2-load.js';
+import { type H2LoadCounts, startH2Load } from './support/h2-load.js';
+import { startRelay } from './support/h2-relay.js';
 import { createTestLameduck, delay, gate, nextState, portOf } from './support/harness.js';
 import { selfSignedCertificate } from './support/self-signed.js';
 
@@ -177,3 +178,101 @@ describe('HTTP/2 servers drain with a two-step GOAWAY', () => {
     expect(await result).toMatchObject({ exitCode: 0, socketsClosed: 1, socketsDestroyed: 0 });
   });
 });
+
+describe('controls: what the two-step GOAWAY prevents', () => {
+  type Drain = 'lameduck' | 'a single immediate session.goaway()' | 'plain server.close()';
+
+  /**
+   * One busy session through a relay with a 15 ms delay each way, a stream every 3 ms (each
+   * 40 ms long), then the drain starts the way `drain` says; new sessions go to the other
+   * replica. Returns the streams the client sent before it saw a GOAWAY (read by the relay) that
+   * were refused anyway, the streams both processed by the server and refused, and how the drain
+   * ended.
+   */
+  async function drainBusySession(drain: Drain) {
+    const served = new Set<number>();
+    const replica = await serve('h2c', (req, res) => {
+      served.add(req.stream.id ?? 0);
+      setTimeout(() => res.end('slow'), 40);
+    });
+    const other = await serve('h2c');
+    const relay = await startRelay(portOf(replica.server), 15);
+    cleanups.push(() => relay.close());
+    const sessions = new Set<http2.ServerHttp2Session>();
+    replica.server.on('session', (session) => sessions.add(session));
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 1500 });
+    if (drain === 'lameduck') lameduck.attach(replica.server);
+    let first = true;
+    const load = startH2Load({
+      origin: () => {
+        const origin = first ? relay.origin : other.origin;
+        first = false;
+        return origin;
+      },
+      sessions: 1,
+      intervalMs: 3,
+      path: () => '/slow',
+    });
+    cleanups.push(() => load.stop());
+    await delay(150);
+    const startedAt = Date.now();
+    let drained: Promise<unknown>;
+    if (drain === 'lameduck') drained = lameduck.shutdown('test');
+    else {
+      drained = once(replica.server, 'close');
+      if (drain === 'plain server.close()') replica.server.close();
+      else {
+        for (const session of sessions) session.goaway(http2.constants.NGHTTP2_NO_ERROR);
+        for (const session of sessions) session.close();
+        replica.server.close();
+      }
+    }
+    const endedInTime = await Promise.race([drained.then(() => true), delay(1500).then(() => false)]);
+    const drainMs = Date.now() - startedAt;
+    const counts = await load.stop();
+    const refusedIds = counts.refused.filter(([origin]) => origin === relay.origin).map(([, id]) => id);
+    return {
+      counts,
+      endedInTime,
+      drainMs,
+      refusedAfterSending: refusedIds.filter((id) => relay.sentBeforeGoaway.has(id)).length,
+      refusedAfterProcessing: refusedIds.filter((id) => served.has(id)).length,
+    };
+  }
+
+  it('lameduck: no stream fails, none is both processed and refused, the session ends at once', async () => {
+    const outcome = await drainBusySession('lameduck');
+    console.info(`two-step GOAWAY (lameduck) on node ${process.version}:`, JSON.stringify(summary(outcome)));
+    expect(outcome.counts.failures).toEqual([]);
+    expect(outcome.refusedAfterProcessing).toBe(0);
+    expect(outcome.endedInTime).toBe(true);
+    // Once node's server session sent a GOAWAY it often processes no new stream (checked on
+    // Node 20 and 24): streams still on the wire then are refused, as retryable, by the final one.
+    expect(outcome.counts.retried).toBeGreaterThanOrEqual(outcome.refusedAfterSending);
+  });
+
+  it('control: a single immediate session.goaway() refuses streams the client had already sent', async () => {
+    const outcome = await drainBusySession('a single immediate session.goaway()');
+    console.info(`single GOAWAY on node ${process.version}:`, JSON.stringify(summary(outcome)));
+    expect(outcome.refusedAfterSending).toBeGreaterThan(0);
+    expect(outcome.refusedAfterProcessing).toBe(0);
+  });
+
+  it('control: plain server.close() never ends the busy session (Node < 24) or refuses sent streams (Node >= 24)', async () => {
+    const outcome = await drainBusySession('plain server.close()');
+    console.info(`plain server.close() on node ${process.version}:`, JSON.stringify(summary(outcome)));
+    if (Number(process.versions.node.split('.')[0]) < 24) expect(outcome.endedInTime).toBe(false);
+    else expect(outcome.refusedAfterSending).toBeGreaterThan(0);
+  });
+});
+
+function summary(outcome: {
+  counts: H2LoadCounts;
+  endedInTime: boolean;
+  drainMs: number;
+  refusedAfterSending: number;
+  refusedAfterProcessing: number;
+}) {
+  const { counts, ...rest } = outcome;
+  return { ok: counts.ok, retried: counts.retried, failed: counts.failed, ...rest };
+}

@@ -31,6 +31,8 @@ export interface H2LoadCounts {
   sessions: number;
   /** Every GOAWAY the client received: [error code, last stream id]. */
   goaways: Array<[number, number]>;
+  /** Every refused stream: [origin of its session, stream id]. */
+  refused: Array<[string, number]>;
 }
 
 export interface H2Load {
@@ -45,7 +47,16 @@ export interface H2Load {
  * (REFUSED_STREAM: never processed) is sent again on a fresh session and counted as retried.
  */
 export function startH2Load(options: H2LoadOptions): H2Load {
-  const counts: H2LoadCounts = { ok: 0, retried: 0, failed: 0, failures: [], sessions: 0, goaways: [] };
+  const counts: H2LoadCounts = {
+    ok: 0,
+    retried: 0,
+    failed: 0,
+    failures: [],
+    sessions: 0,
+    goaways: [],
+    refused: [],
+  };
+  const origins = new WeakMap<http2.ClientHttp2Session, string>();
   const streamTimeoutMs = options.streamTimeoutMs ?? 10_000;
   const retries = options.retries ?? 3;
   const opened = new Set<http2.ClientHttp2Session>();
@@ -59,7 +70,9 @@ export function startH2Load(options: H2LoadOptions): H2Load {
   };
 
   const openSession = (): http2.ClientHttp2Session => {
-    const session = http2.connect(options.origin(), options.ca === undefined ? {} : { ca: options.ca });
+    const origin = options.origin();
+    const session = http2.connect(origin, options.ca === undefined ? {} : { ca: options.ca });
+    origins.set(session, origin);
     counts.sessions += 1;
     opened.add(session);
     session.on('goaway', (code: number, lastStreamId: number) => counts.goaways.push([code, lastStreamId]));
@@ -94,8 +107,10 @@ export function startH2Load(options: H2LoadOptions): H2Load {
       });
       stream.resume();
       stream.once('close', () => {
-        if (stream.rstCode === NGHTTP2_REFUSED_STREAM && status === 0) resolve('refused');
-        else if (connectionHeader) resolve(`${path}: Connection header on an h2 response`);
+        if (stream.rstCode === NGHTTP2_REFUSED_STREAM && status === 0) {
+          counts.refused.push([origins.get(session) ?? '', stream.id ?? 0]);
+          resolve('refused');
+        } else if (connectionHeader) resolve(`${path}: Connection header on an h2 response`);
         else if (status === 200 && stream.rstCode === 0) resolve('ok');
         else resolve(`${path}: status ${status}, rstCode ${stream.rstCode}${error}`);
       });
