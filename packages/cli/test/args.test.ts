@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ErrorCodes, LameduckError } from '@lameduck/core';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../src/args.js';
@@ -207,6 +208,15 @@ describe('runCli', () => {
       cwd: process.cwd(),
     });
     expect(code).toBe(2);
+  });
+
+  it.each(['--version', '-v'])('%s prints the package version on stdout, exit 0', async (flag) => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const stdout = sink();
+    const stderr = sink();
+    expect(await runCli([flag], { stdout, stderr, cwd: process.cwd() })).toBe(0);
+    expect(stdout.text).toBe(`${version}\n`);
+    expect(stderr.text).toBe('');
   });
 
   it('prints help on stdout with exit 0', async () => {
