@@ -8,7 +8,7 @@
 // script spawns is that version too):
 //   1. whole projects: core, express, koa, fastify, nestjs, contract and every example-* project —
 //      the unit, contract and real-signal tests, and the HTTP/2, WebSocket and SSE tests in them;
-//   2. from the other projects (cli, e2e), every test file whose name has a part h2, http2,
+//   2. from the other projects (cli, e2e), every test file whose name has a part h2, h2c, http2,
 //      websocket, ws or sse (`load-ws.test.ts`, `h2-rollout.test.ts`, `sse.test.ts`): name a new
 //      protocol test that way and it runs on every version;
 //   3. one end-to-end rollout per example (test/rollout.test.ts with LAMEDUCK_ROLLOUT=kube-proxy,steady).
@@ -34,7 +34,7 @@ if (!fromRoot.startsWith('..') && !isAbsolute(fromRoot)) {
 }
 
 const WHOLE_PROJECTS = ['core', 'express', 'koa', 'fastify', 'nestjs', 'contract', 'example-*'];
-const PROTOCOL_FILE = /(^|[-_.])(h2|http2|websockets?|ws|sse)([-_.]|$)/i;
+const PROTOCOL_FILE = /(^|[-_.])(h2c?|http2|websockets?|ws|sse)([-_.]|$)/i;
 // test/rollout.test.ts defines only the rollouts LAMEDUCK_ROLLOUT names (the others are not
 // skipped: they do not exist in that run).
 const ROLLOUT = { file: 'test/rollout.test.ts', only: 'kube-proxy,steady' };
