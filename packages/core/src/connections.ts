@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { channels } from './channels.js';
 import type { Clock } from './types.js';
 
 interface SocketEntry {
@@ -30,6 +31,8 @@ export interface ConnectionTrackerOptions {
   readonly clock: Clock;
   /** How long a connection that has not sent a request yet may take to send one once closing. */
   readonly firstRequestGraceMs: number;
+  /** The instance named in diagnostics_channel messages. */
+  readonly owner?: object;
 }
 
 /**
@@ -43,10 +46,13 @@ export interface ConnectionTrackerOptions {
 export class ConnectionTracker {
   private readonly clock: Clock;
   private readonly firstRequestGraceMs: number;
+  private readonly owner: object | undefined;
   private readonly sockets = new Map<Socket, SocketEntry>();
   private readonly inFlight = new Set<ServerResponse>();
   private readonly tracked = new WeakSet<ServerResponse>();
   private draining = false;
+  /** Counts requests as `requestsDuringDrain` (from `startDraining()`, or earlier for admin servers). */
+  private counting = false;
   private closing = false;
   private onAllClosed: (() => void) | undefined;
 
@@ -67,6 +73,7 @@ export class ConnectionTracker {
   constructor(options: ConnectionTrackerOptions) {
     this.clock = options.clock;
     this.firstRequestGraceMs = options.firstRequestGraceMs;
+    this.owner = options.owner;
   }
 
   get socketCount(): number {
@@ -107,8 +114,9 @@ export class ConnectionTracker {
     entry.inFlight += 1;
     entry.requests += 1;
     this.inFlight.add(res);
+    if (this.counting) this.requestsDuringDrain += 1;
     if (this.draining) {
-      this.requestsDuringDrain += 1;
+      if (channels.drainRequest.hasSubscribers) channels.drainRequest.publish({ lameduck: this.owner });
       this.markConnectionClose(res);
     }
     // One shared listener (no closure per request); 'close' fires once per response.
@@ -135,10 +143,16 @@ export class ConnectionTracker {
     if (this.draining) this.closeAfterResponse(socket);
   }
 
+  /** Counts requests from now on without draining (an admin server while the app servers drain). */
+  startCounting(): void {
+    this.counting = true;
+  }
+
   /** From now on every response says `Connection: close`, including those in flight. */
   startDraining(): void {
     if (this.draining) return;
     this.draining = true;
+    this.counting = true;
     for (const res of this.inFlight) this.markConnectionClose(res);
   }
 
@@ -177,6 +191,9 @@ export class ConnectionTracker {
       if (socket.destroyed) continue;
       this.socketsDestroyed += 1;
       socket.destroy();
+      if (channels.connectionDestroyed.hasSubscribers) {
+        channels.connectionDestroyed.publish({ lameduck: this.owner, kind: 'http' });
+      }
     }
     this.notifyIfEmpty();
   }
@@ -198,7 +215,12 @@ export class ConnectionTracker {
         if (created.graceTimer !== undefined) this.clock.clearTimeout(created.graceTimer);
         if (!this.sockets.delete(socket)) return;
         if (created.cutMidHeaders) this.socketsClosedMidHeaders += 1;
-        else if (this.draining) this.socketsClosed += 1;
+        else if (this.draining) {
+          this.socketsClosed += 1;
+          if (channels.connectionClosed.hasSubscribers) {
+            channels.connectionClosed.publish({ lameduck: this.owner, kind: 'http' });
+          }
+        }
         this.notifyIfEmpty();
       });
       if (this.closing) queueMicrotask(() => this.closeIfIdle(socket));

@@ -56,16 +56,22 @@ export async function runHooks(
   cleanupTimeoutMs: number,
   clock: Clock,
   logger: Logger,
+  observer?: { start(name: string): void; end(result: HookResult): void },
 ): Promise<HookResult[]> {
   const results: HookResult[] = [];
   const deadline = clock.now() + cleanupTimeoutMs;
+  const record = (result: HookResult) => {
+    results.push(result);
+    observer?.end(result);
+  };
   for (const hook of [...hooks].reverse()) {
     const started = clock.now();
+    observer?.start(hook.name);
     const allowedMs = Math.min(hook.timeoutMs, deadline - started);
     if (allowedMs <= 0) {
       const error = `skipped: cleanupTimeoutMs (${cleanupTimeoutMs}) was spent before it could run`;
       logger.error({ hook: hook.name }, `lameduck: hook ${hook.name} ${error}`);
-      results.push({ name: hook.name, ok: false, durationMs: 0, error });
+      record({ name: hook.name, ok: false, durationMs: 0, error });
       continue;
     }
     try {
@@ -78,10 +84,10 @@ export async function runHooks(
       if (outcome === TIMED_OUT) {
         const error = `timed out after ${allowedMs} ms`;
         logger.error({ hook: hook.name, durationMs }, `lameduck: hook ${hook.name} ${error}`);
-        results.push({ name: hook.name, ok: false, durationMs, error });
+        record({ name: hook.name, ok: false, durationMs, error });
       } else {
         logger.debug({ hook: hook.name, durationMs }, `lameduck: hook ${hook.name} done`);
-        results.push({ name: hook.name, ok: true, durationMs });
+        record({ name: hook.name, ok: true, durationMs });
       }
     } catch (error) {
       const durationMs = clock.now() - started;
@@ -89,7 +95,7 @@ export async function runHooks(
         { hook: hook.name, durationMs, err: errorText(error) },
         `lameduck: hook ${hook.name} failed`,
       );
-      results.push({ name: hook.name, ok: false, durationMs, error: errorText(error) });
+      record({ name: hook.name, ok: false, durationMs, error: errorText(error) });
     }
   }
   return results;

@@ -1,5 +1,6 @@
 export { assertLameduck, type ListenOptions, listen } from './adapter-kit.js';
 export { type Budget, checkBudget, computeBudget } from './budget.js';
+export { CHANNEL_NAMES, type ChannelName } from './channels.js';
 export { DEFAULTS, ENV_VARS } from './defaults.js';
 export { type ErrorCode, ErrorCodes, LameduckError } from './errors.js';
 export { isEventStream } from './event-streams.js';
@@ -20,6 +21,8 @@ export type {
   AttachOptions,
   Clock,
   DrainableServer,
+  DrainDelayEnd,
+  DrainDelayOutcome,
   FailReadiness,
   Hook,
   HookOptions,
@@ -27,11 +30,13 @@ export type {
   Lameduck,
   LameduckEvents,
   LameduckOptions,
+  LameduckStats,
   Logger,
   ProbeResponse,
   ReadinessCheck,
   ReadinessCheckOptions,
   ResolvedOptions,
+  ServerRoleResult,
   ShutdownResult,
   SignalSource,
   State,

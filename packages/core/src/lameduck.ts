@@ -2,9 +2,11 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Budget, checkBudget } from './budget.js';
-import { sleep, systemClock, TIMED_OUT, withTimeout } from './clock.js';
+import { channels, publish } from './channels.js';
+import { systemClock, TIMED_OUT, withTimeout } from './clock.js';
 import { ConnectionTracker } from './connections.js';
 import { DEFAULTS } from './defaults.js';
+import { DrainTraffic, waitDrainDelay } from './drain-delay.js';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
 import { StreamTracker } from './event-streams.js';
 import { SessionTracker } from './h2-sessions.js';
@@ -23,21 +25,25 @@ import {
 } from './probes.js';
 import { checkServer, stopAccepting, wireServer } from './servers.js';
 import { listenForSignals } from './signals.js';
+import { roleNumbers, snapshotStats } from './stats.js';
 import { summaryLine } from './summary.js';
 import type {
   AttachOptions,
   Clock,
   DrainableServer,
+  DrainDelayOutcome,
   HookOptions,
   HookResult,
   Lameduck,
   LameduckEvents,
   LameduckOptions,
+  LameduckStats,
   Logger,
   ProbeResponse,
   ReadinessCheck,
   ReadinessCheckOptions,
   ResolvedOptions,
+  ServerRoleResult,
   ShutdownResult,
   State,
   StreamOptions,
@@ -53,6 +59,11 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readonly clock: Clock;
   private readonly exit: (code: number) => void;
   private readonly connections: ConnectionTracker;
+  /** Connections of admin servers: they drain after the app servers, and close last. */
+  private readonly adminConnections: ConnectionTracker;
+  private readonly adminServers = new Set<DrainableServer>();
+  /** Set while the drain delay runs: when non-probe traffic last arrived. */
+  private traffic: DrainTraffic | undefined;
   private readonly webSockets: WebSocketTracker;
   private readonly streams: StreamTracker;
   private readonly sessions: SessionTracker;
@@ -68,7 +79,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readinessFailing = false;
   private shutdownPromise: Promise<ShutdownResult> | undefined;
   private shutdownBySignal = false;
-  private drainDelayDone: Promise<void> | undefined;
+  private drainDelayDone: Promise<DrainDelayOutcome> | undefined;
   private deadlineTimer: unknown;
   private deadlineExceeded = false;
   private exited = false;
@@ -79,13 +90,16 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     this.options = resolveOptions(options);
     this.budget = checkBudget(this.options);
     this.clock = options.clock ?? systemClock;
-    this.connections = new ConnectionTracker({
+    const trackerOptions = {
       clock: this.clock,
       firstRequestGraceMs: Math.min(
         DEFAULTS.firstRequestGraceMs,
         Math.floor(this.options.drainTimeoutMs / 2),
       ),
-    });
+      owner: this,
+    };
+    this.connections = new ConnectionTracker(trackerOptions);
+    this.adminConnections = new ConnectionTracker(trackerOptions);
     this.webSockets = new WebSocketTracker({
       clock: this.clock,
       closeCode: this.options.webSocketCloseCode,
@@ -128,9 +142,10 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       role === 'admin'
         ? (socket: Socket) => {
             this.adminSockets.add(socket);
-            this.connections.trackSocket(socket);
+            this.adminConnections.trackSocket(socket);
           }
         : this.connections.trackSocket;
+    if (role === 'admin') this.adminServers.add(server);
     const unwire = wireServer(server, {
       onSocket,
       onRequest: this.trackRequest,
@@ -142,6 +157,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     const detach = () => {
       unwire();
       this.servers.delete(server);
+      this.adminServers.delete(server);
     };
     this.servers.set(server, detach);
     return detach;
@@ -194,8 +210,24 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   }
 
   trackRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (this.adminSockets.has(req.socket)) {
+      this.adminConnections.trackRequest(req, res);
+      return;
+    }
     this.connections.trackRequest(req, res);
+    // Only while the drain delay runs: a timestamp, no timer, no allocation.
+    const traffic = this.traffic;
+    if (traffic !== undefined && !this.isProbe(req)) traffic.note(this.clock.now());
   };
+
+  stats(): LameduckStats {
+    return snapshotStats(this.currentState, this.connections, this.adminConnections, {
+      webSockets: this.webSockets,
+      sessions: this.sessions,
+      streams: this.streams,
+      preStopRefused: this.preStopGate.refused,
+    });
+  }
 
   readiness(): Promise<ProbeResponse> {
     return readinessResponse(this.currentState, this.readinessFailing, this.checks, this.clock);
@@ -295,18 +327,37 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     // draining: keep serving; every response says Connection: close.
     if (this.options.failReadiness === 'immediately') this.readinessFailing = true;
     this.connections.startDraining();
+    this.adminConnections.startCounting();
     this.sessions.startDraining();
     this.setState('draining', reason);
-    this.drainDelayDone = sleep(this.clock, this.options.drainDelayMs);
-    await this.drainDelayDone;
+    this.traffic = new DrainTraffic(this.clock.now());
+    this.drainDelayDone = waitDrainDelay(
+      this.clock,
+      {
+        minMs: this.options.drainDelayMinMs,
+        maxMs: this.options.drainDelayMs,
+        quietMs: this.options.drainQuietMs,
+      },
+      this.traffic,
+      () => this.sessions.streamsDuringDrain + this.webSockets.opened,
+    );
+    const drainDelay = await this.drainDelayDone;
+    this.traffic = undefined;
+    this.logger.info(
+      { drainDelay },
+      `lameduck: drain delay ended after ${drainDelay.ms} ms (${drainDelay.endedBy === 'quiet' ? `no new traffic for ${this.options.drainQuietMs} ms` : 'maximum reached'})`,
+    );
+    publish(channels.drainDelayEnd, () => ({ lameduck: this, ...drainDelay }));
     if (this.options.failReadiness === 'after-drain-delay') this.readinessFailing = true;
     phaseDone('draining');
 
     // closing: stop accepting, close idle sockets, wait for in-flight work. With
     // failReadiness 'never' readiness keeps answering from its checks until exit.
     this.setState('closing');
-    const servers = [...this.servers.keys()];
-    const serversClosed = servers.map(stopAccepting);
+    const servers = [...this.servers.keys()].filter((server) => !this.adminServers.has(server));
+    const adminServers = [...this.adminServers];
+    const serversClosed = servers.map((server) => this.closeListener(server, 'app'));
+    const closedAt: Record<'app' | 'admin', number | undefined> = { app: this.clock.now(), admin: undefined };
     this.connections.startClosing();
     // WebSockets and endless responses leave now, spread over the close window.
     const closeWindowMs = Math.min(this.options.closeWindowMs, this.options.drainTimeoutMs / 2);
@@ -317,11 +368,24 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       this.webSockets.whenAllClosed(),
       this.sessions.whenAllClosed(),
     ]);
-    const allClosed = socketsClosed.then(() => {
-      // Sockets accepted before attach() are not tracked; node knows which of them are idle.
-      for (const server of servers) if ('closeIdleConnections' in server) server.closeIdleConnections();
-      return Promise.all(serversClosed);
-    });
+    const allClosed = socketsClosed
+      .then(() => {
+        // Sockets accepted before attach() are not tracked; node knows which of them are idle.
+        for (const server of servers) if ('closeIdleConnections' in server) server.closeIdleConnections();
+        return Promise.all(serversClosed);
+      })
+      .then(() => {
+        // Admin servers (metrics, probes) answered through the whole drain; they close last.
+        if (adminServers.length === 0) return undefined;
+        closedAt.admin = this.clock.now();
+        const adminClosed = adminServers.map((server) => this.closeListener(server, 'admin'));
+        this.adminConnections.startClosing();
+        return this.adminConnections.whenAllClosed().then(() => {
+          for (const server of adminServers)
+            if ('closeIdleConnections' in server) server.closeIdleConnections();
+          return Promise.all(adminClosed);
+        });
+      });
     const drained = await withTimeout(this.clock, allClosed, this.options.drainTimeoutMs);
     if (drained === TIMED_OUT) {
       const { socketCount, inFlightCount } = this.connections;
@@ -332,6 +396,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       );
       this.webSockets.terminateAll();
       this.connections.destroyAll();
+      this.adminConnections.destroyAll();
       this.sessions.destroyAll();
       for (const server of this.servers.keys())
         if ('closeAllConnections' in server) server.closeAllConnections();
@@ -346,11 +411,16 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       this.options.cleanupTimeoutMs,
       this.clock,
       this.logger,
+      {
+        start: (name) => publish(channels.hookStart, () => ({ lameduck: this, name })),
+        end: (hook) => publish(channels.hookEnd, () => ({ lameduck: this, ...hook })),
+      },
     );
     phaseDone('cleanup');
 
     const clean =
       this.connections.socketsDestroyed === 0 &&
+      this.adminConnections.socketsDestroyed === 0 &&
       this.webSockets.terminated === 0 &&
       this.sessions.sessionsDestroyed === 0 &&
       hooks.every((hook) => hook.ok) &&
@@ -368,16 +438,44 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       streamsEnded: this.streams.ended,
       sessionsClosed: this.sessions.sessionsClosed,
       sessionsDestroyed: this.sessions.sessionsDestroyed,
-      socketsClosedMidHeaders: this.connections.socketsClosedMidHeaders,
+      socketsClosedMidHeaders:
+        this.connections.socketsClosedMidHeaders + this.adminConnections.socketsClosedMidHeaders,
+      drainDelay,
+      servers: this.roleResults(closedAt, startedAt),
       hooks,
       deadlineExceeded: this.deadlineExceeded,
     };
     this.clock.clearTimeout(deadline);
     this.setState('stopped');
     if (this.options.summary) this.logger.info({ summary: result }, summaryLine(result));
+    publish(channels.stopped, () => ({ lameduck: this, result }));
     this.emitSafely('stopped', result);
     if (this.options.exitOnStopped) this.finish(result.exitCode);
     return result;
+  }
+
+  /** Stops accepting on one server and tells the `lameduck:listener:closed` subscribers. */
+  private closeListener(server: DrainableServer, role: 'app' | 'admin'): Promise<void> {
+    const closed = stopAccepting(server);
+    publish(channels.listenerClosed, () => ({ lameduck: this, server, role }));
+    return closed;
+  }
+
+  private roleResults(
+    closedAt: Record<'app' | 'admin', number | undefined>,
+    startedAt: number,
+  ): ServerRoleResult[] {
+    const results = [roleNumbers('app', this.connections, (closedAt.app ?? startedAt) - startedAt)];
+    if (this.adminServers.size > 0) {
+      results.push(
+        roleNumbers(
+          'admin',
+          this.adminConnections,
+          closedAt.admin === undefined ? undefined : closedAt.admin - startedAt,
+        ),
+      );
+    }
+    return results;
   }
 
   private onDeadline(): void {
@@ -405,6 +503,8 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       `lameduck: ${next}${reason === undefined ? '' : ` (${reason})`}`,
     );
     this.emitSafely('state', next, previous);
+    if (channels.state.hasSubscribers)
+      channels.state.publish({ lameduck: this, state: next, previous, reason });
     switch (next) {
       case 'draining':
         this.emitSafely('draining', reason ?? '');

@@ -216,6 +216,50 @@ export interface HookResult {
   readonly error?: string;
 }
 
+/** What ended the drain delay: the quiet rule (adaptive) or the maximum (`drainDelayMs`). */
+export type DrainDelayEnd = 'quiet' | 'maximum';
+
+export interface DrainDelayOutcome {
+  readonly endedBy: DrainDelayEnd;
+  /** How long the drain delay lasted. */
+  readonly ms: number;
+}
+
+/** The numbers of the servers of one role (`attach(server, { role })`). */
+export interface ServerRoleResult {
+  readonly role: 'app' | 'admin';
+  /** When their listeners closed, in ms from the start of the shutdown (undefined: never). */
+  readonly listenerClosedAtMs: number | undefined;
+  readonly requestsDuringDrain: number;
+  readonly socketsClosed: number;
+  readonly socketsDestroyed: number;
+}
+
+/** What `stats()` returns: where the sequence stands, at any time. */
+export interface LameduckStats {
+  readonly state: State;
+  /** HTTP/1.1 requests whose response has not closed yet (app and admin servers). */
+  readonly inFlight: number;
+  /** Open connections by kind. */
+  readonly open: {
+    readonly http: number;
+    readonly admin: number;
+    readonly h2Sessions: number;
+    readonly webSockets: number;
+  };
+  readonly requestsDuringDrain: number;
+  readonly socketsClosed: number;
+  readonly socketsDestroyed: number;
+  readonly socketsClosedMidHeaders: number;
+  readonly webSocketsClosed: number;
+  readonly webSocketsTerminated: number;
+  readonly sessionsClosed: number;
+  readonly sessionsDestroyed: number;
+  readonly streamsEnded: number;
+  /** preStop requests refused (no or wrong token). */
+  readonly preStopRefused: number;
+}
+
 /** What the shutdown promise resolves with. */
 export interface ShutdownResult {
   readonly reason: string;
@@ -245,6 +289,10 @@ export interface ShutdownResult {
    * on them, so nothing was lost: they do not change the exit code.
    */
   readonly socketsClosedMidHeaders: number;
+  /** What ended the drain delay (the quiet rule or the maximum) and after how long. */
+  readonly drainDelay: DrainDelayOutcome;
+  /** The app servers' numbers, then the admin servers' (when any is attached). */
+  readonly servers: readonly ServerRoleResult[];
   readonly hooks: readonly HookResult[];
   /** True when the overall deadline fired before the sequence finished. */
   readonly deadlineExceeded: boolean;
@@ -296,6 +344,11 @@ export interface Lameduck {
    * listener closes, within the close window.
    */
   trackStream(res: ServerResponse, options?: StreamOptions): void;
+  /**
+   * Where the sequence stands: state, requests in flight, open connections by kind, counts so
+   * far. Cheap; safe to call from a metrics endpoint.
+   */
+  stats(): LameduckStats;
   /** Readiness starts answering 200 (state `starting` → `serving`). */
   ready(): void;
   /** Register a cleanup hook, run after HTTP has drained, last registered first. Returns an unregister function. */

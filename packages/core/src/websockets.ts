@@ -91,6 +91,8 @@ export class WebSocketTracker {
 
   /** WebSockets that closed during the closing phase (after their close frame, or by the client). */
   closed = 0;
+  /** WebSockets opened so far (new ones while draining count as traffic for the drain delay). */
+  opened = 0;
   /** WebSockets still open at the drain timeout, terminated. */
   terminated = 0;
 
@@ -161,6 +163,7 @@ export class WebSocketTracker {
   private add(ws: WebSocketLike, req?: IncomingMessage): void {
     if (this.open.has(ws)) return;
     this.open.add(ws);
+    this.opened += 1;
     if (req?.socket) this.releaseSocket(req.socket);
     ws.once('close', () => {
       if (!this.open.delete(ws)) return;

@@ -21,6 +21,8 @@ function result(overrides: Partial<ShutdownResult>): ShutdownResult {
     sessionsClosed: 0,
     sessionsDestroyed: 0,
     socketsClosedMidHeaders: 0,
+    drainDelay: { endedBy: 'maximum', ms: 10 },
+    servers: [],
     hooks: [],
     deadlineExceeded: false,
     ...overrides,
