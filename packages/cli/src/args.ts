@@ -1,7 +1,7 @@
 import { ErrorCodes, LameduckError } from '@lameduck/core';
 import { splitCommandLine } from './command-line.js';
 import { BALANCER_MODES, SIMULATE_DEFAULTS } from './options.js';
-import type { BalancerMode, PreStop, SimulationOptions } from './types.js';
+import type { BalancerMode, LoadKind, PreStop, SimulationOptions } from './types.js';
 
 /** Simulation options from the command line; `command` is missing when `--example` is used. */
 export type CliSimulationOptions = Omit<SimulationOptions, 'command'> & {
@@ -57,6 +57,10 @@ const SPEC: Readonly<Record<string, { kind: Kind; help: string }>> = {
   '--prestop-sleep': { kind: 'int', help: '<s>  preStop sleep action' },
   '--prestop-http': { kind: 'string', help: '<path>  preStop httpGet on this path' },
   '--replace': { kind: 'flag', help: 'start a replacement replica first (maxUnavailable: 0)' },
+  '--protocol': {
+    kind: 'string',
+    help: "<http|h2>  h2: HTTP/2 cleartext streams with node's http2 client (default http; an L4 balancer only)",
+  },
   '--connections': {
     kind: 'int',
     help: `<n>  keep-alive connections of the client pool (default ${SIMULATE_DEFAULTS.connections})`,
@@ -227,6 +231,10 @@ export function parseArgs(argv: readonly string[]): CliRequest {
   }
   const drainDelayMs = values.get('--drain-delay-ms') as number | undefined;
 
+  const protocol = values.get('--protocol');
+  if (protocol !== undefined && protocol !== 'http' && protocol !== 'h2') {
+    throw usageError(`--protocol expects http or h2, instead got ${JSON.stringify(protocol)}.`);
+  }
   const lb = values.get('--lb');
   if (lb !== undefined && !BALANCER_MODES.includes(lb as BalancerMode)) {
     throw usageError(`--lb expects ${BALANCER_MODES.join(', ')}, instead got ${JSON.stringify(lb)}.`);
@@ -261,6 +269,7 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     gracePeriodSeconds: pick<number>('--grace-period'),
     preStop,
     replace: values.has('--replace') ? true : undefined,
+    protocol: pick<LoadKind>('--protocol'),
     connections: pick<number>('--connections'),
     rate: pick<number>('--rate'),
     newConnectionRate: pick<number>('--new-connection-rate'),

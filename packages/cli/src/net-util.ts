@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
 
 /** The only address the simulator talks to. */
@@ -63,8 +64,47 @@ export function httpGet(
       done({ error: 'TIMEOUT' });
       req.destroy();
     }, timeoutMs);
-    req.once('error', (error: NodeJS.ErrnoException) => done({ error: error.code ?? error.message }));
+    req.once('error', (error: NodeJS.ErrnoException) => {
+      // An h2c-only replica answers an HTTP/1.1 request with HTTP/2 frames: ask again in h2c.
+      if (error.code === 'HPE_INVALID_CONSTANT' && !settled) {
+        clearTimeout(timer);
+        settled = true;
+        void h2cGet(port, path, timeoutMs, headers, host).then(resolve);
+        return;
+      }
+      done({ error: error.code ?? error.message });
+    });
     req.end();
+  });
+}
+
+/** `httpGet` over HTTP/2 cleartext (prior knowledge), for replicas that serve h2c only. */
+function h2cGet(
+  port: number,
+  path: string,
+  timeoutMs: number,
+  headers: Readonly<Record<string, string>>,
+  host: string,
+): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const session = http2.connect(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+    const done = (result: ProbeResult) => {
+      clearTimeout(timer);
+      session.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done({ error: 'TIMEOUT' }), timeoutMs);
+    session.once('error', (error: NodeJS.ErrnoException) => done({ error: error.code ?? error.message }));
+    const stream = session.request({ ...headers, ':path': path });
+    let status = 0;
+    stream.once('response', (answer) => {
+      status = Number(answer[':status']);
+    });
+    stream.on('error', () => {});
+    stream.resume();
+    stream.once('close', () =>
+      done(status === 0 ? { error: `stream reset (code ${stream.rstCode})` } : { status }),
+    );
   });
 }
 

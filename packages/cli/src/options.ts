@@ -1,6 +1,6 @@
 import { ErrorCodes, LameduckError } from '@lameduck/core';
 import { netnsSupport } from './netns.js';
-import type { BalancerMode, LoadProfile, PreStop, SimulationOptions } from './types.js';
+import type { BalancerMode, LoadKind, LoadProfile, PreStop, SimulationOptions } from './types.js';
 
 /** Every balancer `--lb` takes. */
 export const BALANCER_MODES: readonly BalancerMode[] = Object.freeze(['nftables', 'kube-proxy', 'haproxy']);
@@ -20,6 +20,7 @@ export const SIMULATE_DEFAULTS = Object.freeze({
   slowRatio: 0.2,
   slowMs: 300,
   load: 'steady' as LoadProfile,
+  protocol: 'http' as LoadKind,
   deleteAfterMs: 1500,
   afterExitMs: 1000,
   haproxyPath: 'haproxy',
@@ -48,6 +49,7 @@ export interface ResolvedSimulation {
   readonly preStop: PreStop | undefined;
   readonly gracePeriodSeconds: number;
   readonly replace: boolean;
+  readonly protocol: LoadKind;
   readonly connections: number;
   readonly rate: number;
   readonly newConnectionRate: number;
@@ -160,6 +162,20 @@ export function resolveSimulation(options: SimulationOptions): ResolvedSimulatio
   }
   if (!BALANCER_MODES.includes(lb))
     throw invalid('lb', BALANCER_MODES.map((mode) => `'${mode}'`).join(', '), lb);
+  const protocol = options.protocol ?? SIMULATE_DEFAULTS.protocol;
+  if (protocol !== 'http' && protocol !== 'h2') throw invalid('protocol', "'http' or 'h2'", protocol);
+  if (protocol === 'h2' && lb === 'haproxy') {
+    throw new LameduckError(
+      ErrorCodes.INVALID_OPTION,
+      "lameduck simulate: protocol 'h2' needs an L4 balancer (lb 'nftables' or 'kube-proxy'): HAProxy would terminate HTTP/2 itself, so the replicas would never see the client's sessions.",
+    );
+  }
+  if (protocol === 'h2' && options.longRequestMs !== undefined) {
+    throw new LameduckError(
+      ErrorCodes.INVALID_OPTION,
+      "lameduck simulate: longRequestMs sends an HTTP/1.1 request; with protocol 'h2' leave it out (slow streams are part of the load: slowMs, slowRatio).",
+    );
+  }
   const load = options.load ?? SIMULATE_DEFAULTS.load;
   if (load !== 'steady' && load !== 'idle') throw invalid('load', "'steady' or 'idle'", load);
   if (options.env !== undefined) {
@@ -190,6 +206,7 @@ export function resolveSimulation(options: SimulationOptions): ResolvedSimulatio
     preStop: preStop(options.preStop, gracePeriodSeconds),
     gracePeriodSeconds,
     replace: options.replace ?? false,
+    protocol,
     connections: number(options, 'connections', SIMULATE_DEFAULTS.connections, {
       min: 1,
       max: LIMITS.connections,

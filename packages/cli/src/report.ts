@@ -111,6 +111,7 @@ export function assembleReport(input: ReportInput): SimulationReport {
             : `httpGet ${preStop.httpGetPath}`,
       replace: settings.replace,
       load: settings.load,
+      protocol: settings.protocol,
       connections: settings.connections,
       rate: settings.load === 'idle' ? 0 : settings.rate,
       newConnectionRate: settings.load === 'idle' ? 0 : settings.newConnectionRate,
@@ -222,7 +223,9 @@ export function formatReport(report: SimulationReport): string {
   const loadText =
     s.load === 'idle'
       ? `idle keep-alive, ${plural(s.connections, 'connection')}`
-      : `${s.rate} req/s over ${plural(s.connections, 'keep-alive connection')}, ${Math.round(s.slowRatio * 100)}% slow (${s.slowMs} ms); ${s.newConnectionRate} req/s on new connections`;
+      : s.protocol === 'h2'
+        ? `HTTP/2 (h2c) ${s.rate} streams/s over ${plural(s.connections, 'session')}, ${Math.round(s.slowRatio * 100)}% slow (${s.slowMs} ms); ${s.newConnectionRate} streams/s on new sessions`
+        : `${s.rate} req/s over ${plural(s.connections, 'keep-alive connection')}, ${Math.round(s.slowRatio * 100)}% slow (${s.slowMs} ms); ${s.newConnectionRate} req/s on new connections`;
   const lines: string[] = [
     `lameduck simulate: ${s.lb}, ${plural(s.replicas, 'replica')}, ${lag}, grace period ${s.gracePeriodSeconds} s, preStop ${s.preStop}${s.replace ? ', replacement first' : ''}`,
     `  command  ${report.command.join(' ')}`,
@@ -237,7 +240,9 @@ export function formatReport(report: SimulationReport): string {
   const r = report.requests;
   lines.push(
     '',
-    `requests  ${r.ok} ok, ${r.failed} failed of ${r.total} (${r.slow} slow); ${plural(r.connectionClose, 'response')} carried Connection: close`,
+    s.protocol === 'h2'
+      ? `streams   ${r.ok} ok (${r.retried} refused and retried on a new connection), ${r.failed} failed of ${r.total} (${r.slow} slow)`
+      : `requests  ${r.ok} ok, ${r.failed} failed of ${r.total} (${r.slow} slow); ${plural(r.connectionClose, 'response')} carried Connection: close`,
     `  failed by class  ${FAILURE_CLASSES.map((name) => `${FAILURE_LABELS[name]} ${r.failures[name]}`).join(' · ')}`,
     `  latency ms       p50 ${r.latencyMs.p50} · p99 ${r.latencyMs.p99} · max ${r.latencyMs.max}`,
     `  during termination (deletion → exit)  ${report.requestsDuringTermination.ok} ok, ${report.requestsDuringTermination.failed} failed`,

@@ -10,6 +10,8 @@ export interface RequestRecord {
   readonly failure?: FailureClass;
   readonly error?: string;
   readonly connectionClose: boolean;
+  /** An HTTP/2 stream refused as retryable, then sent again on a new connection. */
+  readonly retried?: boolean;
 }
 
 /** Sorts an error or a status into the report's classes. */
@@ -53,6 +55,7 @@ export function summarizeRequests(records: readonly RequestRecord[]): RequestSta
   const samples = new Set<string>();
   let ok = 0;
   let connectionClose = 0;
+  let retried = 0;
   let slow = 0;
   const durations: number[] = [];
   for (const record of records) {
@@ -62,6 +65,7 @@ export function summarizeRequests(records: readonly RequestRecord[]): RequestSta
       if (samples.size < 5 && record.error !== undefined) samples.add(record.error);
     }
     if (record.connectionClose) connectionClose += 1;
+    if (record.retried) retried += 1;
     if (record.slow) slow += 1;
     durations.push(record.durationMs);
   }
@@ -74,6 +78,7 @@ export function summarizeRequests(records: readonly RequestRecord[]): RequestSta
     failed: records.length - ok,
     failures,
     connectionClose,
+    retried,
     slow,
     latencyMs: { p50: at(0.5), p99: at(0.99), max: Math.round(durations[durations.length - 1] ?? 0) },
     errorSamples: [...samples],

@@ -150,7 +150,7 @@ async function runSimulation(
   stopIfAborted();
   status(front.description);
 
-  const load = LOADS.http({
+  const load = LOADS[settings.protocol]({
     host: front.host,
     port: front.port,
     connections: settings.connections,

@@ -1,8 +1,8 @@
 /** Which balancer sits in front of the replicas. */
 export type BalancerMode = 'nftables' | 'kube-proxy' | 'haproxy';
 
-/** Which protocol the load speaks. */
-export type LoadKind = 'http';
+/** Which protocol the load speaks: keep-alive HTTP/1.1, or HTTP/2 cleartext streams (h2c). */
+export type LoadKind = 'http' | 'h2';
 
 /** What the load does while the pod is deleted. */
 export type LoadProfile = 'steady' | 'idle';
@@ -50,6 +50,11 @@ export interface SimulationOptions {
   readonly gracePeriodSeconds?: number;
   /** Start a replacement replica and wait for it to be ready before deleting (maxUnavailable: 0). @default false */
   readonly replace?: boolean;
+  /**
+   * `h2`: HTTP/2 cleartext streams with node's http2 client instead of HTTP/1.1 (the replicas
+   * serve h2c; an L4 balancer only, `nftables` or `kube-proxy`). @default 'http'
+   */
+  readonly protocol?: LoadKind;
   /** Keep-alive connections of the client pool. @default 8 */
   readonly connections?: number;
   /** Requests per second while the load is steady. @default 100 */
@@ -116,6 +121,8 @@ export interface RequestStats {
   readonly failures: Readonly<Record<FailureClass, number>>;
   /** Responses that carried `Connection: close`. */
   readonly connectionClose: number;
+  /** HTTP/2 streams refused as retryable (above a GOAWAY's last stream id) and sent again on a new connection. */
+  readonly retried: number;
   readonly slow: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
   /** A few distinct error messages, for the report. */
@@ -195,6 +202,7 @@ export interface SimulationReport {
     readonly preStop: string;
     readonly replace: boolean;
     readonly load: LoadProfile;
+    readonly protocol: LoadKind;
     readonly connections: number;
     readonly rate: number;
     readonly newConnectionRate: number;

@@ -121,6 +121,7 @@ describe('parseArgs', () => {
     ['negative number', ['simulate', '--lag-ms', '-5', '--', 'node', 'a.js']],
     ['fraction for a whole number', ['simulate', '--replicas', '1.5', '--', 'node', 'a.js']],
     ['bad balancer', ['simulate', '--lb', 'nginx', '--', 'node', 'a.js']],
+    ['bad protocol', ['simulate', '--protocol', 'h3', '--', 'node', 'a.js']],
     [
       'two preStop handlers',
       ['simulate', '--prestop-sleep', '1', '--prestop-http', '/pre', '--', 'node', 'a.js'],
@@ -148,6 +149,14 @@ describe('resolveSimulation', () => {
     expect(options).toEqual({ command: ['node', 'a.js'] });
   });
 
+  it('takes --protocol h2 (HTTP/2 cleartext streams) and defaults to http', () => {
+    const request = parseArgs(['simulate', '--protocol', 'h2', '--lb', 'kube-proxy', '--', 'node', 'a.js']);
+    if (request.kind !== 'simulate') throw new Error('expected simulate');
+    expect(request.options).toMatchObject({ protocol: 'h2', lb: 'kube-proxy' });
+    expect(resolveSimulation({ command: ['node', 'a.js'], protocol: 'h2' }).protocol).toBe('h2');
+    expect(resolveSimulation({ command: ['node'] }).protocol).toBe('http');
+  });
+
   it('has no deregistration lag by default in haproxy mode', () => {
     expect(resolveSimulation({ command: ['node'], lb: 'haproxy' }).lagMs).toBeNull();
   });
@@ -161,6 +170,9 @@ describe('resolveSimulation', () => {
     ],
     ['relative readiness path', { command: ['node'], readinessPath: 'readyz' }],
     ['unknown load', { command: ['node'], load: 'bursty' }],
+    ['unknown protocol', { command: ['node'], protocol: 'spdy' }],
+    ['h2 through HAProxy (it would terminate HTTP/2)', { command: ['node'], protocol: 'h2', lb: 'haproxy' }],
+    ['h2 with the HTTP/1.1 long request', { command: ['node'], protocol: 'h2', longRequestMs: 1000 }],
   ])('rejects %s', (_name, options) => {
     expect(codeOf(() => resolveSimulation(options as never))).toBe(ErrorCodes.INVALID_OPTION);
   });

@@ -28,6 +28,7 @@ function report(overrides: Partial<SimulationReport> = {}): SimulationReport {
       preStop: 'none',
       replace: false,
       load: 'steady',
+      protocol: 'http',
       connections: 8,
       rate: 100,
       newConnectionRate: 10,
