@@ -98,6 +98,9 @@ describe('HTTP/2 servers drain with a two-step GOAWAY', () => {
       expect(result.requestsDuringDrain).toBeGreaterThan(0);
       expect(exits).toEqual([0]);
       expect(elapsed).toBeLessThan(600 + 1500);
+      console.info(
+        `${kind} on node ${process.version}: stopped after ${elapsed} ms (drain delay 600 ms); streams ${counts.ok} ok, ${counts.retried} refused and retried, ${counts.failed} failed; ${result.sessionsClosed} sessions closed`,
+      );
       // Busy sessions heard the first GOAWAY (nothing refused) before the final one.
       expect(counts.goaways).toContainEqual([0, MAX_STREAM_ID]);
       expect(counts.goaways.some(([code, last]) => code === 0 && last < MAX_STREAM_ID)).toBe(true);

@@ -93,6 +93,9 @@ describe('Fastify http2: true', () => {
       // http2Server.close() sends every session) came only after the drain.
       expect(result.phases.draining).toBeGreaterThanOrEqual(DRAIN_DELAY_MS - 5);
       expect(elapsed).toBeLessThan(DRAIN_DELAY_MS + 1500);
+      console.info(
+        `fastify ${kind} (${how}) on node ${process.version}: stopped after ${elapsed} ms; streams ${counts.ok} ok, ${counts.retried} refused and retried, ${counts.failed} failed; ${result.sessionsClosed} sessions closed`,
+      );
       expect(counts.goaways).toContainEqual([0, MAX_STREAM_ID]);
       // app.close() hands the process to its caller; a shutdown that lameduck started exits.
       expect(exits).toEqual(how === 'app.close()' ? [] : [0]);
