@@ -6,6 +6,7 @@ export { type ErrorCode, ErrorCodes, LameduckError } from './errors.js';
 export { isEventStream } from './event-streams.js';
 export { createLameduck } from './lameduck.js';
 export { silentLogger } from './logger.js';
+export { bridgeFrameworkLogger, type FrameworkLoggerOptions } from './logger-bridge.js';
 export { isKubernetes, resolveOptions } from './options.js';
 export { createProbeRouter, type ProbeRouter } from './probe-router.js';
 export {

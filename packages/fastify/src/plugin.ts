@@ -1,4 +1,5 @@
 import {
+  bridgeFrameworkLogger,
   createLameduck,
   ErrorCodes,
   type Lameduck,
@@ -41,7 +42,12 @@ const lameduckFastify: FastifyPluginAsync<LameduckFastifyOptions> = async (fasti
   const exit = core.exit ?? ((code: number) => process.exit(code));
   let closeStartedShutdown = false;
   const lameduck: Lameduck = createLameduck({
-    logger: fastify.log,
+    // Fastify's logger (pino) at the same levels; with Fastify's default (logger off), warnings
+    // and the summary still reach stderr. `logger: silentLogger` silences lameduck.
+    logger: bridgeFrameworkLogger(fastify.log, {
+      isOff: () => fastifyLoggerOff(fastify),
+      ...(core.env ? { env: core.env } : {}),
+    }),
     ...core,
     exit: (code) => {
       // When `app.close()` started the sequence, its caller owns the process: the code after
@@ -85,3 +91,9 @@ function warnOnSeveralAddresses(fastify: FastifyInstance): void {
  * await app.listen({ port: 3000, host: '0.0.0.0' });
  */
 export const lameduck = fp(lameduckFastify, { fastify: '5.x', name: '@lameduck/fastify' });
+
+/** Fastify's logger is off (its default): a logger without a level, or level 'silent'. */
+function fastifyLoggerOff(fastify: FastifyInstance): boolean {
+  const log = fastify.log as { level?: unknown };
+  return typeof log.level !== 'string' || log.level === 'silent';
+}

@@ -13,6 +13,7 @@ interface Running {
   child: ChildProcess;
   url: string;
   stdout: string[];
+  stderr: () => string;
   exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
@@ -28,7 +29,10 @@ async function startChild(env: Record<string, string>): Promise<Running> {
   const guard = setTimeout(() => child.kill('SIGKILL'), HARD_TIMEOUT_MS);
   const stdout: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(...chunk.toString().split('\n').filter(Boolean)));
-  child.stderr?.resume();
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
     child.once('exit', (code, signal) => {
       clearTimeout(guard);
@@ -39,7 +43,7 @@ async function startChild(env: Record<string, string>): Promise<Running> {
     child.once('message', (message: { port: number }) => resolve(message.port));
     child.once('exit', (code) => reject(new Error(`fixture exited with ${code} before it was ready`)));
   });
-  return { child, url: `http://127.0.0.1:${port}`, stdout, exited };
+  return { child, url: `http://127.0.0.1:${port}`, stdout, stderr: () => stderr, exited };
 }
 
 describe('real signals (child process)', () => {
@@ -106,6 +110,25 @@ describe('real signals (child process)', () => {
     console.info(
       `fastify under load: ${report.ok} requests 200 (${report.okAfterMark} sent after SIGTERM), 0 non-200, 0 errors; exit 0 ${exitMs} ms after SIGTERM`,
     );
+  });
+
+  it("with Fastify's logger off (its default), lameduck's summary still reaches stderr", async () => {
+    const { child, url, stderr, exited } = await startChild({
+      LAMEDUCK_DRAIN_DELAY_MS: '100',
+      FIXTURE_SUMMARY: '1',
+    });
+    expect((await getOnNewConnection(url, '/')).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toEqual([0, null]);
+    const lines = stderr()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg?: string; summary?: { exitCode: number } });
+    const summary = lines.find((line) => line.summary !== undefined);
+    expect(summary?.msg).toMatch(/^lameduck: stopped \(SIGTERM\)/);
+    expect(summary?.summary?.exitCode).toBe(0);
+    // Only warnings, errors and the summary: the phase lines went to Fastify's (silent) logger.
+    expect(lines.some((line) => line.msg === 'lameduck: draining (SIGTERM)')).toBe(false);
   });
 
   it('a second SIGTERM during the drain exits at once with the force exit code', async () => {

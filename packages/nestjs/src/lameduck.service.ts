@@ -1,8 +1,11 @@
 import {
+  bridgeFrameworkLogger,
+  type Logger as CoreLogger,
   createLameduck,
   ErrorCodes,
   type Lameduck,
   LameduckError,
+  type LameduckOptions,
   type ProbePaths,
   resolveOptions,
   resolveProbePaths,
@@ -11,6 +14,7 @@ import {
   type INestApplication,
   Inject,
   Injectable,
+  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -56,6 +60,9 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     this.adapterHost = adapterHost;
     const exit = core.exit ?? ((code: number) => process.exit(code));
     this.lameduck = createLameduck({
+      // Nest's Logger at the same levels; with Nest's logger off, warnings and the summary
+      // still reach stderr. `logger: silentLogger` (or any logger) replaces it.
+      logger: nestLogger(core.env),
       ...core,
       // app.close() started it: whoever called app.close() decides how the process ends once
       // the sequence stopped. A second signal or the overall deadline still exits.
@@ -164,4 +171,22 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     this.unsubscribe();
     this.lameduck.dispose();
   }
+}
+
+/** lameduck's lines through Nest's `Logger` (context `lameduck`), stderr while Nest's is off. */
+function nestLogger(env: LameduckOptions['env']): CoreLogger {
+  const nest = new Logger('lameduck');
+  const line = (obj: object, msg?: string) => msg ?? JSON.stringify(obj);
+  return bridgeFrameworkLogger(
+    {
+      debug: (obj, msg) => nest.debug(line(obj, msg)),
+      info: (obj, msg) => nest.log(line(obj, msg)),
+      warn: (obj, msg) => nest.warn(line(obj, msg)),
+      error: (obj, msg) => nest.error(line(obj, msg)),
+    },
+    {
+      isOff: () => !Logger.isLevelEnabled('error') && !Logger.isLevelEnabled('fatal'),
+      ...(env ? { env } : {}),
+    },
+  );
 }
