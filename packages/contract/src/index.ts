@@ -61,6 +61,10 @@ export {
   waitForReadiness,
 } from './example-process.js';
 export {
+  drainUnderH2Load,
+  expectCleanH2Drain,
+  type H2DrainOutcome,
+  type H2DrainRun,
   type H2Load,
   type H2LoadCounts,
   type H2LoadOptions,

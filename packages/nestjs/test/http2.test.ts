@@ -1,6 +1,6 @@
 import { EventEmitter, once } from 'node:events';
 import * as http2 from 'node:http2';
-import { selfSignedCertificate, sleep, startH2Load } from '@lameduck/contract';
+import { drainUnderH2Load, expectCleanH2Drain, selfSignedCertificate } from '@lameduck/contract';
 import type { ShutdownResult } from '@lameduck/core';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -11,7 +11,6 @@ import type { Platform } from './utils/platforms.js';
 // NestJS on the Fastify platform with http2: steady HTTP/2 stream load through SIGTERM.
 
 const DRAIN_DELAY_MS = 600;
-const MAX_STREAM_ID = 2 ** 31 - 1;
 const { key, cert } = selfSignedCertificate();
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -60,43 +59,21 @@ describe('NestJS on the Fastify platform with http2', () => {
       });
       cleanups.push(() => closeQuietly(app));
       const { port } = app.getHttpServer().address() as { port: number };
-      const replica = `${name === 'h2' ? 'https' : 'http'}://127.0.0.1:${port}`;
-      const other = await otherReplica(name === 'h2');
-      let endpointRemoved = false;
-      const load = startH2Load({
-        origin: () => (endpointRemoved ? other : replica),
+      const outcome = await drainUnderH2Load({
+        replica: `${name === 'h2' ? 'https' : 'http'}://127.0.0.1:${port}`,
+        other: await otherReplica(name === 'h2'),
         ca: cert,
-        sessions: 4,
-        intervalMs: 5,
-        path: (n) => (n % 2 === 0 ? '/' : '/slow?ms=40'),
+        drainDelayMs: DRAIN_DELAY_MS,
+        shutdown: () => {
+          const stopped = new Promise<ShutdownResult>((resolve) => service.lameduck.once('stopped', resolve));
+          signals.emit('SIGTERM', 'SIGTERM');
+          return stopped;
+        },
       });
-      cleanups.push(() => load.stop());
-      await sleep(300);
-      const stopped = new Promise<ShutdownResult>((resolve) => service.lameduck.once('stopped', resolve));
-      const signalledAt = performance.now();
-      signals.emit('SIGTERM', 'SIGTERM');
-      setTimeout(() => {
-        endpointRemoved = true;
-      }, DRAIN_DELAY_MS / 2);
-      const result = await stopped;
-      const elapsed = performance.now() - signalledAt;
-      await sleep(100);
-      const counts = await load.stop();
-
-      expect(counts.failures).toEqual([]);
-      expect(counts.failed).toBe(0);
-      expect(counts.ok).toBeGreaterThan(100);
-      expect(result).toMatchObject({ exitCode: 0, sessionsDestroyed: 0, socketsDestroyed: 0 });
-      expect(result.sessionsClosed).toBeGreaterThanOrEqual(4);
-      expect(result.phases.draining).toBeGreaterThanOrEqual(DRAIN_DELAY_MS - 5);
-      expect(elapsed).toBeLessThan(DRAIN_DELAY_MS + 1500);
-      expect(counts.goaways).toContainEqual([0, MAX_STREAM_ID]);
+      expectCleanH2Drain(`nestjs fastify ${name}`, outcome, DRAIN_DELAY_MS);
       // Providers were destroyed after HTTP had drained (Nest's teardown runs as a cleanup hook).
       expect(log.events).toContain('pool:onModuleDestroy');
       expect(exit).toHaveBeenCalledWith(0);
-      console.info(
-        `nestjs fastify ${name} on node ${process.version}: exit 0 after ${Math.round(elapsed)} ms; streams ${counts.ok} ok, ${counts.retried} refused and retried, ${counts.failed} failed; ${result.sessionsClosed} sessions closed`,
-      );
     },
   );
 });
