@@ -6,7 +6,7 @@ export const SLOW_MAX_MS = 60_000;
 
 /**
  * Builds the app without listening, so tests can import it.
- * `GET /` answers at once; `GET /slow?ms=N` answers after N ms; `/readyz` and `/livez` are the probes.
+ * `GET /` answers at once; `POST /` echoes the JSON body; `GET /slow?ms=N` answers after N ms; `/readyz` and `/livez` are the probes.
  */
 export function buildApp(lameduck) {
   const app = express();
@@ -15,6 +15,11 @@ export function buildApp(lameduck) {
 
   app.get('/', (_req, res) => {
     res.json({ hello: 'world', pid: process.pid });
+  });
+
+  // Echoes the JSON body it got.
+  app.post('/', express.json(), (req, res) => {
+    res.json(req.body);
   });
 
   app.get('/slow', (req, res) => {

@@ -6,7 +6,7 @@ export const SLOW_MAX_MS = 10_000;
 
 /**
  * Builds the app without listening, so tests can import it.
- * `GET /` answers at once; `GET /slow?ms=N` answers after N ms; `/readyz` and `/livez` are the probes.
+ * `GET /` answers at once; `POST /` echoes the JSON body; `GET /slow?ms=N` answers after N ms; `/readyz` and `/livez` are the probes.
  *
  * @param {{ pool: { end(): Promise<void> }, lameduckOptions?: import('@lameduck/fastify').LameduckFastifyOptions, logger?: boolean | object }} options
  */
@@ -27,6 +27,8 @@ export async function buildApp({
   await app.register(lameduck, lameduckOptions);
 
   app.get('/', async () => ({ hello: 'world', pid: process.pid }));
+  // Echoes the JSON body it got.
+  app.post('/', async (request) => request.body);
 
   app.get(
     '/slow',

@@ -6,12 +6,25 @@ export const SLOW_MAX_MS = 60_000;
 
 /**
  * Builds the app without listening, so tests can import it.
- * `GET /` answers at once; `GET /slow?ms=N` answers after N ms; `/readyz` and `/livez` are the probes.
+ * `GET /` answers at once; `POST /` echoes the JSON body; `GET /slow?ms=N` answers after N ms; `/readyz` and `/livez` are the probes.
  */
 export function buildApp(lameduck) {
   const app = new Koa();
   // First, before any other middleware: probes are answered here and never reach the rest.
   app.use(lameduckMiddleware(lameduck));
+
+  // Echoes the JSON body it got.
+  app.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== '/') return next();
+    const chunks = [];
+    for await (const chunk of ctx.req) chunks.push(chunk);
+    try {
+      ctx.body = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+    } catch {
+      ctx.status = 400;
+      ctx.body = { error: 'the body must be JSON' };
+    }
+  });
 
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET') return next();

@@ -2,7 +2,7 @@
 //
 //   PORT=3000 LAMEDUCK_DRAIN_DELAY_MS=5000 node examples/node-http/server.js
 //
-// Routes: GET / answers at once, GET /slow?ms=N answers after N ms, /readyz and /livez are
+// Routes: GET / answers at once, POST / echoes the JSON body, GET /slow?ms=N answers after N ms, /readyz and /livez are
 // the probes, GET /prestop is for a preStop httpGet hook (it starts the drain and answers once
 // the drain delay has passed); it is served only when LAMEDUCK_PRESTOP_TOKEN is set, and only
 // to a request with `Authorization: Bearer <token>`. Settings come from LAMEDUCK_* environment
@@ -48,6 +48,19 @@ const server = http.createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/') {
     send(res, 200, { hello: 'world', pid: process.pid });
+    return;
+  }
+  if (req.method === 'POST' && path === '/') {
+    // Echoes the JSON body it got (the simulator's --method POST checks the echo).
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      try {
+        send(res, 200, JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'));
+      } catch {
+        send(res, 400, { error: 'the body must be JSON' });
+      }
+    });
     return;
   }
   if (req.method === 'GET' && path === '/slow') {

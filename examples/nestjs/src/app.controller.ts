@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BadRequestException, Controller, Get, Inject, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
 import { DatabasePool } from './database.pool';
 
 /** `/slow` waits at most this long. Only requests up to LAMEDUCK_DRAIN_TIMEOUT_MS are promised to finish in a drain. */
@@ -13,6 +13,13 @@ export class AppController {
   @Get()
   root(): Promise<{ hello: string; pid: number }> {
     return this.db.query(() => ({ hello: 'world', pid: process.pid }));
+  }
+
+  /** Echoes the JSON body it got. */
+  @Post()
+  @HttpCode(200)
+  echo(@Body() body: unknown): unknown {
+    return body;
   }
 
   /** Answers after `ms` milliseconds, then uses the database (as a handler that saves its work). */

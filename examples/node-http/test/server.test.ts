@@ -56,10 +56,18 @@ async function get(url: string, path: string, headers: Record<string, string> = 
 }
 
 describe('node examples/node-http/server.js', () => {
-  it('prints the listening line and answers /, /slow, the probes and 404', async () => {
+  it('prints the listening line and answers /, POST / (echo), /slow, the probes and 404', async () => {
     const server = await start();
     expect(server.firstLine).toEqual({ msg: 'listening', port: Number(new URL(server.url).port) });
     expect((await get(server.url, '/')).status).toBe(200);
+    const sent = { order: 42, items: ['a', 'b'], note: 'héllo' };
+    const echoed = await fetch(`${server.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(sent),
+    });
+    expect(echoed.status).toBe(200);
+    expect(await echoed.json()).toEqual(sent);
     const startedAt = performance.now();
     expect(JSON.parse((await get(server.url, '/slow?ms=200')).body)).toMatchObject({ slept: 200 });
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(190);

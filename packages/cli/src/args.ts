@@ -44,7 +44,7 @@ const SPEC: Readonly<Record<string, { kind: Kind; help: string }>> = {
   },
   '--lb': {
     kind: 'string',
-    help: '<nftables|kube-proxy|haproxy>  balancer in front of the replicas (default nftables: kube-proxy rules on the kernel in a namespace of its own; kube-proxy, a user-space stand-in, where unshare or nft is missing)',
+    help: '<nftables|kube-proxy|haproxy|nginx>  balancer in front of the replicas (default nftables: kube-proxy rules on the kernel in a namespace of its own; kube-proxy, a user-space stand-in, where unshare or nft is missing)',
   },
   '--lag-ms': {
     kind: 'int',
@@ -78,6 +78,18 @@ const SPEC: Readonly<Record<string, { kind: Kind; help: string }>> = {
     kind: 'int',
     help: `<ms>  duration of a slow request, GET /slow?ms=N (default ${SIMULATE_DEFAULTS.slowMs})`,
   },
+  '--method': {
+    kind: 'string',
+    help: '<GET|POST>  POST: a small JSON body to POST /, echoed by the service, never retried (default GET)',
+  },
+  '--think-ms': {
+    kind: 'int',
+    help: '<ms>  each keep-alive connection waits an exponential think time of this mean between requests, instead of --rate',
+  },
+  '--slow-path': {
+    kind: 'string',
+    help: `<path>  the slow route, GET <path>?ms=N (default ${SIMULATE_DEFAULTS.slowPath}; checked before the run)`,
+  },
   '--idle': { kind: 'flag', help: 'keep-alive connections stay idle during the deletion (no steady load)' },
   '--long-request-ms': {
     kind: 'int',
@@ -102,6 +114,7 @@ const SPEC: Readonly<Record<string, { kind: Kind; help: string }>> = {
     help: '<ms>  sets LAMEDUCK_DRAIN_DELAY_MS for the replicas (--example: 3000)',
   },
   '--haproxy': { kind: 'string', help: '<path>  HAProxy binary (default haproxy)' },
+  '--nginx': { kind: 'string', help: `<path>  nginx binary (default ${SIMULATE_DEFAULTS.nginxPath})` },
   '--json': { kind: 'flag', help: 'print the report as JSON on stdout' },
   '--quiet': { kind: 'flag', help: 'no progress output' },
   '--verbose': { kind: 'flag', help: "show the replicas' output" },
@@ -252,6 +265,10 @@ export function parseArgs(argv: readonly string[]): CliRequest {
       : httpGet !== undefined
         ? { httpGetPath: httpGet }
         : undefined;
+  const method = values.get('--method') as string | undefined;
+  if (method !== undefined && method !== 'GET' && method !== 'POST') {
+    throw usageError(`--method expects GET or POST, instead got ${JSON.stringify(method)}.`);
+  }
   const slowRatio = values.get('--slow-ratio') as number | undefined;
   if (slowRatio !== undefined && slowRatio > 1) {
     throw usageError(`--slow-ratio expects a share from 0 to 1, instead got ${slowRatio}.`);
@@ -275,6 +292,9 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     newConnectionRate: pick<number>('--new-connection-rate'),
     slowRatio,
     slowMs: pick<number>('--slow-ms'),
+    slowPath: pick<string>('--slow-path'),
+    method,
+    thinkMs: pick<number>('--think-ms'),
     load: values.has('--idle') ? 'idle' : undefined,
     longRequestMs: pick<number>('--long-request-ms'),
     deleteAfterMs: pick<number>('--delete-after-ms'),
@@ -282,6 +302,7 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     durationMs: pick<number>('--duration-ms'),
     requestTimeoutMs: pick<number>('--request-timeout-ms'),
     haproxyPath: pick<string>('--haproxy'),
+    nginxPath: pick<string>('--nginx'),
   };
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
   return {

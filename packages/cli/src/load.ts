@@ -12,6 +12,15 @@ export interface LoadOptions {
   readonly timeoutMs: number;
   /** Requests per second that each open a new connection (clients that connect anew). */
   readonly newConnectionRate: number;
+  /** `POST`: a small JSON body to `POST /`, which the service echoes (never retried). */
+  readonly method: 'GET' | 'POST';
+  /**
+   * Mean think time per connection (exponential), in ms: each connection waits that long
+   * between its requests instead of a pool-wide rate. 0: the pool-wide `rate`.
+   */
+  readonly thinkMs: number;
+  /** The slow route (`GET <slowPath>?ms=N`), or null when the service has none. */
+  readonly slowPath: string | null;
 }
 
 /**

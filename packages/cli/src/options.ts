@@ -3,7 +3,12 @@ import { netnsSupport } from './netns.js';
 import type { BalancerMode, LoadKind, LoadProfile, PreStop, SimulationOptions } from './types.js';
 
 /** Every balancer `--lb` takes. */
-export const BALANCER_MODES: readonly BalancerMode[] = Object.freeze(['nftables', 'kube-proxy', 'haproxy']);
+export const BALANCER_MODES: readonly BalancerMode[] = Object.freeze([
+  'nftables',
+  'kube-proxy',
+  'haproxy',
+  'nginx',
+]);
 
 /** The only place the simulator's defaults are written. */
 export const SIMULATE_DEFAULTS = Object.freeze({
@@ -24,12 +29,16 @@ export const SIMULATE_DEFAULTS = Object.freeze({
   deleteAfterMs: 1500,
   afterExitMs: 1000,
   haproxyPath: 'haproxy',
+  nginxPath: 'nginx',
+  method: 'GET' as 'GET' | 'POST',
+  thinkMs: 0,
+  slowPath: '/slow',
 });
 
 /** Upper bounds that keep every run bounded in time and count. */
 export const LIMITS = Object.freeze({
   replicas: 10,
-  connections: 256,
+  connections: 5000,
   rate: 5000,
   durationMs: 600_000,
   gracePeriodSeconds: 600,
@@ -62,6 +71,10 @@ export interface ResolvedSimulation {
   readonly longRequestMs: number | null;
   readonly requestTimeoutMs: number;
   readonly haproxyPath: string;
+  readonly nginxPath: string;
+  readonly method: 'GET' | 'POST';
+  readonly thinkMs: number;
+  readonly slowPath: string;
 }
 
 /** Describes a value for an error message: `a string ("5s")`, `a number (-1)`. */
@@ -164,10 +177,10 @@ export function resolveSimulation(options: SimulationOptions): ResolvedSimulatio
     throw invalid('lb', BALANCER_MODES.map((mode) => `'${mode}'`).join(', '), lb);
   const protocol = options.protocol ?? SIMULATE_DEFAULTS.protocol;
   if (protocol !== 'http' && protocol !== 'h2') throw invalid('protocol', "'http' or 'h2'", protocol);
-  if (protocol === 'h2' && lb === 'haproxy') {
+  if (protocol === 'h2' && (lb === 'haproxy' || lb === 'nginx')) {
     throw new LameduckError(
       ErrorCodes.INVALID_OPTION,
-      "lameduck simulate: protocol 'h2' needs an L4 balancer (lb 'nftables' or 'kube-proxy'): HAProxy would terminate HTTP/2 itself, so the replicas would never see the client's sessions.",
+      "lameduck simulate: protocol 'h2' needs an L4 balancer (lb 'nftables' or 'kube-proxy'): HAProxy and nginx would terminate HTTP/2 themselves, so the replicas would never see the client's sessions.",
     );
   }
   if (protocol === 'h2' && options.longRequestMs !== undefined) {
@@ -176,6 +189,8 @@ export function resolveSimulation(options: SimulationOptions): ResolvedSimulatio
       "lameduck simulate: longRequestMs sends an HTTP/1.1 request; with protocol 'h2' leave it out (slow streams are part of the load: slowMs, slowRatio).",
     );
   }
+  const method = options.method ?? SIMULATE_DEFAULTS.method;
+  if (method !== 'GET' && method !== 'POST') throw invalid('method', "'GET' or 'POST'", method);
   const load = options.load ?? SIMULATE_DEFAULTS.load;
   if (load !== 'steady' && load !== 'idle') throw invalid('load', "'steady' or 'idle'", load);
   if (options.env !== undefined) {
@@ -230,5 +245,9 @@ export function resolveSimulation(options: SimulationOptions): ResolvedSimulatio
       max: LIMITS.durationMs,
     }),
     haproxyPath: options.haproxyPath ?? SIMULATE_DEFAULTS.haproxyPath,
+    nginxPath: options.nginxPath ?? SIMULATE_DEFAULTS.nginxPath,
+    method,
+    thinkMs: number(options, 'thinkMs', SIMULATE_DEFAULTS.thinkMs, { max: 600_000 }),
+    slowPath: path('slowPath', options.slowPath ?? SIMULATE_DEFAULTS.slowPath),
   });
 }

@@ -20,7 +20,9 @@ const FAILURE_LABELS: Readonly<Record<FailureClass, string>> = {
   refused: 'refused',
   reset: 'reset',
   closed: 'hang-up/closed',
-  status5xx: '5xx',
+  idleClose: 'idle-close race',
+  status5xx: '5xx from the app',
+  balancer5xx: '5xx from the balancer',
   timeout: 'timeout',
   other: 'other',
 };
@@ -44,6 +46,8 @@ const EVENT_LABELS: Readonly<Record<TimelineKind, string>> = {
 
 export interface ReportInput {
   readonly settings: ResolvedSimulation;
+  /** The slow route the run used, or null when the service had none. */
+  readonly slowPath: string | null;
   /** Every request, the long one included. */
   readonly records: readonly RequestRecord[];
   readonly longRecord: RequestRecord | undefined;
@@ -63,7 +67,16 @@ export function assembleReport(input: ReportInput): SimulationReport {
   const { settings, records, longRecord, termination, deletedAt } = input;
   const exitAt = termination.exit.at;
   const during = records.filter((record) => record.startedAt >= deletedAt && record.startedAt <= exitAt);
-  const requests = summarizeRequests(records);
+  // A reused idle connection closed under a request is the idle-close race only when the server
+  // closed it on purpose; when the pod was killed or died of a signal, it is that death.
+  const died = termination.killed || termination.exit.signal !== null;
+  const requests = summarizeRequests(
+    died
+      ? records.map((record) =>
+          record.failure === 'idleClose' ? { ...record, failure: 'closed' as const } : record,
+        )
+      : records,
+  );
   const longRequest: LongRequestOutcome | null =
     longRecord === undefined
       ? null
@@ -117,6 +130,9 @@ export function assembleReport(input: ReportInput): SimulationReport {
       newConnectionRate: settings.load === 'idle' ? 0 : settings.newConnectionRate,
       slowRatio: settings.slowRatio,
       slowMs: settings.slowMs,
+      slowPath: input.slowPath,
+      method: settings.method,
+      thinkMs: settings.thinkMs,
       longRequestMs: settings.longRequestMs,
     },
     timeline: input.timeline.events(),
@@ -225,7 +241,7 @@ export function formatReport(report: SimulationReport): string {
       ? `idle keep-alive, ${plural(s.connections, 'connection')}`
       : s.protocol === 'h2'
         ? `HTTP/2 (h2c) ${s.rate} streams/s over ${plural(s.connections, 'session')}, ${Math.round(s.slowRatio * 100)}% slow (${s.slowMs} ms); ${s.newConnectionRate} streams/s on new sessions`
-        : `${s.rate} req/s over ${plural(s.connections, 'keep-alive connection')}, ${Math.round(s.slowRatio * 100)}% slow (${s.slowMs} ms); ${s.newConnectionRate} req/s on new connections`;
+        : `${s.method} ${s.thinkMs > 0 ? `over ${plural(s.connections, 'keep-alive connection')}, each after an exponential think time (mean ${s.thinkMs} ms)` : `${s.rate} req/s over ${plural(s.connections, 'keep-alive connection')}`}, ${s.slowPath === null ? 'no slow requests (no slow route)' : `${Math.round(s.slowRatio * 100)}% slow (${s.slowMs} ms)`}; ${s.newConnectionRate} req/s on new connections`;
   const lines: string[] = [
     `lameduck simulate: ${s.lb}, ${plural(s.replicas, 'replica')}, ${lag}, grace period ${s.gracePeriodSeconds} s, preStop ${s.preStop}${s.replace ? ', replacement first' : ''}`,
     `  command  ${report.command.join(' ')}`,
@@ -273,11 +289,14 @@ export function formatReport(report: SimulationReport): string {
     .join(' · ');
   if (s.lbNote !== null) lines.push(`balancer  ${s.lbNote}`);
   if (connections !== '')
-    lines.push(`balancer  ${s.lb === 'haproxy' ? 'sessions' : 'new connections'}: ${connections}`);
+    lines.push(
+      `balancer  ${s.lb === 'haproxy' ? 'sessions' : s.lb === 'nginx' ? 'requests per pod' : 'new connections'}: ${connections}`,
+    );
   const after = Object.entries(report.balancer.connectionsAfterDeletion)
     .map(([name, count]) => `${name} ${count}`)
     .join(' · ');
-  if (after !== '') lines.push(`  new connections after the deletion  ${after}`);
+  if (after !== '')
+    lines.push(`  ${s.lb === 'nginx' ? 'requests' : 'new connections'} after the deletion  ${after}`);
   for (const [name, kept] of Object.entries(report.balancer.afterRemoval)) {
     const fresh =
       kept.newConnections === undefined

@@ -12,6 +12,7 @@ import { plural } from './plural.js';
 import { ProcessRegistry, Replica, setupError } from './replicas.js';
 import { assembleReport } from './report.js';
 import type { RequestRecord } from './requests.js';
+import { checkRoutes } from './routes.js';
 import { Timeline } from './timeline.js';
 import type { SimulationOptions, SimulationReport } from './types.js';
 
@@ -130,6 +131,10 @@ async function runSimulation(
   await Promise.all(
     replicas.map((replica) => replica.waitReady(settings.readinessPath, settings.startTimeoutMs, signal)),
   );
+  const routes = await checkRoutes(replicas[0]!, settings);
+  const slowPath = routes.slowPath;
+  if (routes.note !== undefined) status(routes.note);
+  stopIfAborted();
 
   // The pod to delete: pod-1, or the pod the long request's connection was routed to.
   let victim = replicas[0]!;
@@ -151,6 +156,9 @@ async function runSimulation(
   status(front.description);
 
   const load = LOADS[settings.protocol]({
+    method: settings.method,
+    thinkMs: settings.thinkMs,
+    slowPath,
     host: front.host,
     port: front.port,
     connections: settings.connections,
@@ -186,7 +194,7 @@ async function runSimulation(
     );
     await load.warmUp();
   } else {
-    status(`load: ${settings.rate} req/s over ${plural(settings.connections, 'keep-alive connection')}`);
+    status(`load: ${load.description}`);
     load.startSteady();
   }
 
@@ -212,6 +220,7 @@ async function runSimulation(
       connected = resolve;
     });
     longRequest = sendLongRequest(
+      slowPath ?? settings.slowPath,
       front.host,
       front.port,
       longMs,
@@ -282,6 +291,7 @@ async function runSimulation(
   const killedAtEnd = await registry.killReplicas();
   return assembleReport({
     settings,
+    slowPath,
     records: longRecord === undefined ? load.records : [...load.records, longRecord],
     longRecord,
     pod: victim,

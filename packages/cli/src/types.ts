@@ -1,5 +1,5 @@
 /** Which balancer sits in front of the replicas. */
-export type BalancerMode = 'nftables' | 'kube-proxy' | 'haproxy';
+export type BalancerMode = 'nftables' | 'kube-proxy' | 'haproxy' | 'nginx';
 
 /** Which protocol the load speaks: keep-alive HTTP/1.1, or HTTP/2 cleartext streams (h2c). */
 export type LoadKind = 'http' | 'h2';
@@ -10,14 +10,29 @@ export type LoadProfile = 'steady' | 'idle';
 /** The pod's preStop hook: a `sleep` action or an `httpGet` on a path of the replica. */
 export type PreStop = { readonly sleepSeconds: number } | { readonly httpGetPath: string };
 
-/** How a request failed. `ok` requests got a 2xx. */
-export type FailureClass = 'refused' | 'reset' | 'closed' | 'status5xx' | 'timeout' | 'other';
+/**
+ * How a request failed. `ok` requests got a 2xx. `idleClose`: the idle-close race, a request
+ * sent on a reused keep-alive connection that the server closed as the request went out (no
+ * answer, the socket closed or reset). `balancer5xx`: an error page of the balancer itself
+ * (nginx's 502/504), told apart from `status5xx`, the app's own.
+ */
+export type FailureClass =
+  | 'refused'
+  | 'reset'
+  | 'closed'
+  | 'idleClose'
+  | 'status5xx'
+  | 'balancer5xx'
+  | 'timeout'
+  | 'other';
 
 export const FAILURE_CLASSES: readonly FailureClass[] = Object.freeze([
   'refused',
   'reset',
   'closed',
+  'idleClose',
   'status5xx',
+  'balancer5xx',
   'timeout',
   'other',
 ]);
@@ -69,6 +84,16 @@ export interface SimulationOptions {
   readonly slowRatio?: number;
   /** How long a slow request takes. @default 300 */
   readonly slowMs?: number;
+  /** `POST`: the requests that are not slow send a small JSON body to `POST /`, which the service echoes; never retried. @default 'GET' */
+  readonly method?: 'GET' | 'POST';
+  /**
+   * Mean think time of each keep-alive connection, in ms: every connection sends, then waits an
+   * exponentially distributed time, then sends again (many sockets idle when the listener
+   * closes: the idle-close race). Replaces `rate`. @default 0 (off)
+   */
+  readonly thinkMs?: number;
+  /** The slow route: `GET <slowPath>?ms=N`. Checked before the run; without it the run has no slow requests. @default '/slow' */
+  readonly slowPath?: string;
   /** `steady`: continuous load; `idle`: the pool's keep-alive connections are open but idle during the deletion. @default 'steady' */
   readonly load?: LoadProfile;
   /** Load before the pod is deleted. @default 1500 */
@@ -83,6 +108,8 @@ export interface SimulationOptions {
   readonly requestTimeoutMs?: number;
   /** The HAProxy binary. @default 'haproxy' */
   readonly haproxyPath?: string;
+  /** The nginx binary. @default 'nginx' */
+  readonly nginxPath?: string;
   /** Called with progress updates while the simulation runs. */
   readonly onProgress?: (update: ProgressUpdate) => void;
   /** Called with each line a replica writes on stdout or stderr. */
@@ -208,6 +235,10 @@ export interface SimulationReport {
     readonly newConnectionRate: number;
     readonly slowRatio: number;
     readonly slowMs: number;
+    /** The slow route, or null when the service did not have it (no slow requests then). */
+    readonly slowPath: string | null;
+    readonly method: 'GET' | 'POST';
+    readonly thinkMs: number;
     readonly longRequestMs: number | null;
   };
   readonly timeline: readonly TimelineEvent[];

@@ -34,6 +34,7 @@ const DEFAULT_OF: Readonly<Record<string, string | number>> = {
   '--delete-after-ms': SIMULATE_DEFAULTS.deleteAfterMs,
   '--after-exit-ms': SIMULATE_DEFAULTS.afterExitMs,
   '--haproxy': `\`${SIMULATE_DEFAULTS.haproxyPath}\``,
+  '--nginx': `\`${SIMULATE_DEFAULTS.nginxPath}\``,
 };
 
 describe('packages/cli/README.md', () => {

@@ -22,6 +22,9 @@ function report(overrides: Partial<SimulationReport> = {}): SimulationReport {
     settings: {
       lb: 'kube-proxy',
       lbNote: null,
+      slowPath: '/slow',
+      method: 'GET',
+      thinkMs: 0,
       replicas: 2,
       lagMs: 1000,
       gracePeriodSeconds: 30,

@@ -37,6 +37,7 @@ export async function waitForReadiness(url: string, status: number): Promise<boo
 
 /**
  * One example service started as a real process. Every example serves `GET /` (`{ hello }`),
+ * `POST /` (echoes its JSON body),
  * `GET /slow?ms=N` (`{ waitedMs }`, 400 on a bad N), `/readyz`, `/livez`, 404 elsewhere, runs
  * with `LAMEDUCK_DRAIN_DELAY_MS=500`, and has one cleanup step of ~100 ms (its database pool).
  */
@@ -79,6 +80,15 @@ export function testExampleServer(example: ExampleServer): void {
       const root = await client.get('/');
       expect(root.status).toBe(200);
       expect(JSON.parse(root.body)).toMatchObject({ hello: 'world' });
+      // POST / echoes the JSON it got (the simulator's --method POST relies on it).
+      const sent = { order: 42, items: ['a', 'b'], note: 'héllo' };
+      const echoed = await fetch(`${server.url}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(sent),
+      });
+      expect(echoed.status).toBe(200);
+      expect(await echoed.json()).toEqual(sent);
       const startedAt = Date.now();
       expect(JSON.parse((await client.get('/slow?ms=300')).body)).toEqual({ waitedMs: 300 });
       expect(Date.now() - startedAt).toBeGreaterThanOrEqual(280);
