@@ -120,7 +120,7 @@ describe('parseArgs', () => {
     ['value that is not a number', ['simulate', '--rate', 'fast', '--', 'node', 'a.js']],
     ['negative number', ['simulate', '--lag-ms', '-5', '--', 'node', 'a.js']],
     ['fraction for a whole number', ['simulate', '--replicas', '1.5', '--', 'node', 'a.js']],
-    ['bad balancer', ['simulate', '--lb', 'nginx', '--', 'node', 'a.js']],
+    ['bad balancer', ['simulate', '--lb', 'envoy', '--', 'node', 'a.js']],
     ['bad protocol', ['simulate', '--protocol', 'h3', '--', 'node', 'a.js']],
     [
       'two preStop handlers',

@@ -103,7 +103,16 @@ describe('summarizeRequests', () => {
       record({ durationMs: 400, slow: true, status: undefined, failure: 'reset', error: 'ECONNRESET' }),
     ]);
     expect(stats).toMatchObject({ total: 4, ok: 2, failed: 2, connectionClose: 1, slow: 1 });
-    expect(stats.failures).toEqual({ refused: 0, reset: 1, closed: 0, status5xx: 1, timeout: 0, other: 0 });
+    expect(stats.failures).toEqual({
+      refused: 0,
+      reset: 1,
+      closed: 0,
+      idleClose: 0,
+      status5xx: 1,
+      balancer5xx: 0,
+      timeout: 0,
+      other: 0,
+    });
     expect(stats.latencyMs.max).toBe(400);
     expect(stats.errorSamples).toEqual(['HTTP 503', 'ECONNRESET']);
   });
@@ -171,7 +180,9 @@ describe('formatReport', () => {
     expect(text).toMatch(/^\s+3012 {2}exited {2}code 0$/m);
     expect(text).toContain('3 ok, 0 failed of 3');
     expect(text).toContain('1 response carried Connection: close');
-    expect(text).toContain('refused 0 · reset 0 · hang-up/closed 0 · 5xx 0 · timeout 0 · other 0');
+    expect(text).toContain(
+      'refused 0 · reset 0 · hang-up/closed 0 · idle-close race 0 · 5xx from the app 0 · 5xx from the balancer 0 · timeout 0 · other 0',
+    );
     expect(text).toContain('exit code 0, 3011 ms after SIGTERM');
     expect(text).toContain('no SIGKILL needed');
     expect(text).toContain(
