@@ -195,6 +195,8 @@ export class ConnectionTracker {
         channels.connectionDestroyed.publish({ lameduck: this.owner, kind: 'http' });
       }
     }
+    // Their responses close a tick later; none of them is in flight any more.
+    this.inFlight.clear();
     this.notifyIfEmpty();
   }
 

@@ -210,7 +210,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   }
 
   trackRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (this.adminSockets.has(req.socket)) {
+    if (this.adminServers.size !== 0 && this.adminSockets.has(req.socket)) {
       this.adminConnections.trackRequest(req, res);
       return;
     }
