@@ -39,12 +39,12 @@ export interface SessionTrackerOptions {
  * the client may retry it elsewhere.
  *
  * One fact of node's HTTP/2 server (checked on Node 20 and 24) shapes the order: once a session
- * has sent a GOAWAY, new streams and PING acknowledgements arriving later are often not
- * processed (data of open streams still is). So a
+ * has sent a GOAWAY, nghttp2 ignores every new stream arriving afterwards, whatever last stream
+ * id it announced, and once no stream is open it stops reading, PING answers included. So a
  * session is first probed with a PING alone (streams on the wire arrive and are served
  * meanwhile); the first GOAWAY goes out only while streams are open, and the final one follows
- * at once when the last of them closes (the PING answer may never be read). Streams the client
- * sent after the first GOAWAY left are refused by the final one, as retryable.
+ * at once when the last of them closes. Streams the client sent after the first GOAWAY left are
+ * refused by the final one, as retryable.
  *
  * Off the drain path the cost per stream is one counter update and one `close` listener.
  */

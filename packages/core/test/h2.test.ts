@@ -223,8 +223,8 @@ describe('controls: what the two-step GOAWAY prevents', () => {
     expect(outcome.counts.failures).toEqual([]);
     expect(outcome.refusedAfterProcessing).toBe(0);
     expect(outcome.endedInTime).toBe(true);
-    // Once node's server session sent a GOAWAY it often processes no new stream (checked on
-    // Node 20 and 24): streams still on the wire then are refused, as retryable, by the final one.
+    // Once node's server session sent a GOAWAY, nghttp2 ignores new streams (checked on Node 20
+    // and 24): streams still on the wire then are refused, as retryable, by the final one.
     expect(outcome.counts.retried).toBeGreaterThanOrEqual(outcome.refusedAfterSending);
   });
 
