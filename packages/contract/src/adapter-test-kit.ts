@@ -168,7 +168,7 @@ export function testBuiltAdapter(adapter: BuiltAdapter): void {
   });
 
   describe('a server that was never attached', () => {
-    it('SIGTERM: logs a MISUSE warning that says what to do, still finishes the tracked request, exits 0', async () => {
+    it('SIGTERM: logs MISUSE warnings that say what to do (first request, drain), still finishes the tracked request, exits 0', async () => {
       const server = await startServerProcess(fixture('no-attach.mjs'), {
         env: { NODE_ENV: 'production', VITEST: '' },
       });
@@ -184,10 +184,11 @@ export function testBuiltAdapter(adapter: BuiltAdapter): void {
           .stderr()
           .split('\n')
           .filter((line) => line.startsWith('{'))
-          .map((line) => JSON.parse(line) as { code?: string; msg?: string })
+          .map((line) => JSON.parse(line) as { code?: string; msg?: string; check?: string })
           .filter((line) => line.code === ErrorCodes.MISUSE);
-        expect(warnings).toHaveLength(1);
-        expect(warnings[0]?.msg).toContain('attach(server)');
+        // Once when the first request arrived with no server attached, once when the drain starts.
+        expect(warnings.map((line) => line.check ?? 'shutdown')).toEqual(['no-server', 'shutdown']);
+        for (const warning of warnings) expect(warning.msg).toContain('attach(server)');
       } finally {
         await client.close();
       }
@@ -207,6 +208,8 @@ export interface MiddlewareAdapter<App> {
   readonly listen: (app: App, lameduck: Lameduck, options: ListenOptions) => Promise<http.Server>;
   /** The framework's own `app.listen(0, '127.0.0.1')`, which does not. */
   readonly listenUnattached: (app: App) => http.Server;
+  /** `app.use(lameduckMiddleware)`: the factory itself, not called (the mistake under test). */
+  readonly useFactoryUncalled: (app: App) => void;
 }
 
 /**
@@ -244,6 +247,28 @@ export function testMiddlewareAdapter<App>(adapter: MiddlewareAdapter<App>): voi
     expect(answer.status).toBe(200);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(580);
     expect(['closing', 'cleanup', 'stopped']).toContain(lameduck.state);
+  });
+
+  it('app.use(lameduckMiddleware) without calling it: the MISUSE message is in the log at the first request, once', async () => {
+    const warnings: Array<{ code?: string; message: string }> = [];
+    const onWarning = (warning: Error & { code?: string }) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const app = adapter.newApp();
+      adapter.useFactoryUncalled(app);
+      adapter.addRoutes(app);
+      const server = adapter.listenUnattached(app);
+      await new Promise((resolve) => server.once('listening', resolve));
+      const client = clientOf(server);
+      expect((await client.get('/')).status).toBe(500);
+      expect((await client.get('/')).status).toBe(500);
+      await sleep(20);
+      const misuse = warnings.filter((w) => w.code === ErrorCodes.MISUSE);
+      expect(misuse).toHaveLength(1);
+      expect(misuse[0]?.message).toContain('app.use(lameduckMiddleware(lameduck))');
+    } finally {
+      process.removeListener('warning', onWarning);
+    }
   });
 
   it('middleware used but no server attached: warns with MISUSE and still drains what it tracks', async () => {

@@ -7,6 +7,7 @@ import type { Lameduck } from './types.js';
  * where the user hands them the instance, so a forgotten or wrong argument fails at start-up.
  */
 export function assertLameduck(value: unknown, caller: string): asserts value is Lameduck {
+  if (looksLikeARequest(value)) reportUncalledFactory(caller, value as RequestLike);
   const candidate = value as Partial<Record<keyof Lameduck, unknown>> | null | undefined;
   if (
     typeof candidate?.attach === 'function' &&
@@ -20,6 +21,37 @@ export function assertLameduck(value: unknown, caller: string): asserts value is
     ErrorCodes.MISUSE,
     `lameduck: ${caller} expects the instance createLameduck() returns as its first argument, instead got ${describeValue(value)}. Create it once: const lameduck = createLameduck(); then pass it: ${caller.replace('(...)', '(lameduck)')}.`,
   );
+}
+
+type RequestLike = http.IncomingMessage | { req: http.IncomingMessage };
+
+/** A node request (Express passes `req`) or a Koa context (`ctx.req`). */
+function looksLikeARequest(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  return (
+    value instanceof http.IncomingMessage || (value as { req?: unknown }).req instanceof http.IncomingMessage
+  );
+}
+
+/** The servers whose uncalled factory was already reported: once each, not once per request. */
+const reportedServers = new WeakSet<object>();
+
+/**
+ * `app.use(lameduckMiddleware)`: the factory itself was registered, so the framework calls it
+ * with a request. Express and Koa take any function at registration, so this is the first
+ * moment it shows: the request fails with a 500 (the MISUSE error), and the log says why at
+ * once, even where the framework logs no errors (Express with NODE_ENV=production).
+ */
+function reportUncalledFactory(caller: string, request: RequestLike): never {
+  const name = caller.replace('(...)', '');
+  const message = `lameduck: ${name} was registered without being called: app.use(${name}) hands it each request. Call it with the instance: app.use(${name}(lameduck)). Every request fails with a 500 until then.`;
+  const req = request instanceof http.IncomingMessage ? request : request.req;
+  const server = (req.socket as { server?: object } | null)?.server ?? reportedServers;
+  if (!reportedServers.has(server)) {
+    reportedServers.add(server);
+    process.emitWarning(message, { code: ErrorCodes.MISUSE });
+  }
+  throw new LameduckError(ErrorCodes.MISUSE, message);
 }
 
 export interface ListenOptions {

@@ -34,6 +34,10 @@ export const DEFAULTS = Object.freeze({
   firstRequestGraceMs: 1000,
   /** The bound on one PING round trip while an HTTP/2 session is told to go away. */
   h2PingTimeoutMs: 1000,
+  /** Start-up diagnostics: `'warn'` logs each finding, `'off'` skips them, `'strict'` throws. */
+  diagnostics: 'warn',
+  /** The default logger's level (`LAMEDUCK_LOG_LEVEL`). */
+  logLevel: 'info',
   readinessPath: '/readyz',
   livenessPath: '/livez',
 } as const);
@@ -53,8 +57,17 @@ export const ENV_VARS = Object.freeze({
   drainDelayMinMs: 'LAMEDUCK_DRAIN_DELAY_MIN_MS',
   drainQuietMs: 'LAMEDUCK_DRAIN_QUIET_MS',
   preStopToken: 'LAMEDUCK_PRESTOP_TOKEN',
+  diagnostics: 'LAMEDUCK_DIAGNOSTICS',
+  balancerIdleTimeoutMs: 'LAMEDUCK_BALANCER_IDLE_TIMEOUT_MS',
+  /** Read by the default logger only. */
+  logLevel: 'LAMEDUCK_LOG_LEVEL',
 } as const);
 
 export const WEBSOCKET_CLOSE_CODES = Object.freeze([1001, 1012] as const);
+
+export const DIAGNOSTICS_VALUES = Object.freeze(['warn', 'off', 'strict'] as const);
+
+/** The values of LAMEDUCK_LOG_LEVEL: the default logger's threshold. */
+export const LOG_LEVELS = Object.freeze(['debug', 'info', 'warn', 'error', 'silent'] as const);
 
 export const FAIL_READINESS_VALUES = Object.freeze(['immediately', 'after-drain-delay', 'never'] as const);

@@ -20,6 +20,12 @@ export const ErrorCodes = Object.freeze({
   PRESTOP_TOKEN_MISSING: 'LAMEDUCK_PRESTOP_TOKEN_MISSING',
   /** The instance was disposed and then used again. */
   DISPOSED: 'LAMEDUCK_DISPOSED',
+  /**
+   * A start-up diagnostic found a mistake that breaks the shutdown (SIGTERM will not reach node,
+   * an unknown `LAMEDUCK_*` variable, a keep-alive timeout below the balancer's) and
+   * `diagnostics` is `'strict'`.
+   */
+  DIAGNOSTIC: 'LAMEDUCK_DIAGNOSTIC',
   /** `lameduck simulate` could not set up its run (a replica never became ready, HAProxy missing). */
   SIMULATION_SETUP: 'LAMEDUCK_SIMULATION_SETUP',
 } as const);

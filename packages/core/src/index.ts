@@ -2,12 +2,13 @@ export { assertLameduck, type ListenOptions, listen } from './adapter-kit.js';
 export { type Budget, checkBudget, computeBudget } from './budget.js';
 export { CHANNEL_NAMES, type ChannelName } from './channels.js';
 export { DEFAULTS, ENV_VARS } from './defaults.js';
+export { findUnknownEnvVars, type UnknownEnvVar } from './diagnostics/env-vars.js';
 export { type ErrorCode, ErrorCodes, LameduckError } from './errors.js';
 export { isEventStream } from './event-streams.js';
 export { createLameduck } from './lameduck.js';
 export { silentLogger } from './logger.js';
 export { bridgeFrameworkLogger, type FrameworkLoggerOptions } from './logger-bridge.js';
-export { isKubernetes, resolveOptions } from './options.js';
+export { isKubernetes, type OptionsContext, resolveOptions } from './options.js';
 export { createProbeRouter, type ProbeRouter } from './probe-router.js';
 export {
   matchProbe,
@@ -21,6 +22,7 @@ export { summaryLine } from './summary.js';
 export type {
   AttachOptions,
   Clock,
+  DiagnosticsMode,
   DrainableServer,
   DrainDelayEnd,
   DrainDelayOutcome,
@@ -33,6 +35,7 @@ export type {
   LameduckOptions,
   LameduckStats,
   Logger,
+  LogLevel,
   ProbeResponse,
   ReadinessCheck,
   ReadinessCheckOptions,

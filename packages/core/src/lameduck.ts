@@ -6,6 +6,9 @@ import { channels, publish } from './channels.js';
 import { systemClock, TIMED_OUT, withTimeout } from './clock.js';
 import { ConnectionTracker } from './connections.js';
 import { DEFAULTS } from './defaults.js';
+import { keepAliveMessage, keepAliveTimeoutOf } from './diagnostics/keep-alive.js';
+import { NoServerWatch } from './diagnostics/no-server.js';
+import { createReport, type Report, runStartupDiagnostics } from './diagnostics/startup.js';
 import { DrainTraffic, waitDrainDelay } from './drain-delay.js';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
 import { StreamTracker } from './event-streams.js';
@@ -75,6 +78,8 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readonly adminSockets = new WeakSet<Socket>();
   private readonly preStopGate: PreStopGate;
   private readonly removeSignalListeners: () => void;
+  private readonly report: Report;
+  private readonly noServer: NoServerWatch;
   private currentState: State = 'starting';
   private readinessFailing = false;
   private shutdownPromise: Promise<ShutdownResult> | undefined;
@@ -121,6 +126,13 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       this.logger,
       this.clock,
     );
+    this.report = createReport(this.options.diagnostics, this.logger);
+    runStartupDiagnostics({
+      report: this.report,
+      env: options.env ?? process.env,
+      realSignals: options.signalSource === undefined,
+    });
+    this.noServer = new NoServerWatch(this.logger, this.clock);
     this.removeSignalListeners = listenForSignals(
       options.signalSource ?? process,
       this.options.signals,
@@ -151,6 +163,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       onRequest: this.trackRequest,
       onSession: this.sessions.trackSession,
       onListening: () => {
+        this.checkKeepAlive(server);
         if (this.options.readyOnListening) this.ready();
       },
     });
@@ -179,6 +192,18 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   trackStream(res: ServerResponse, options: StreamOptions = {}): void {
     this.connections.trackRequest(res.req, res);
     this.streams.mark(res, options);
+  }
+
+  /** Once the code that listens has run (it may set keepAliveTimeout after attach()). */
+  private checkKeepAlive(server: DrainableServer): void {
+    const idle = this.options.balancerIdleTimeoutMs;
+    if (idle === undefined || this.options.diagnostics === 'off') return;
+    setImmediate(() => {
+      if (this.disposed || !this.servers.has(server)) return;
+      const message = keepAliveMessage(server, idle);
+      if (message !== undefined)
+        this.report('keep-alive', message, { keepAliveTimeout: keepAliveTimeoutOf(server) });
+    });
   }
 
   ready(): void {
@@ -218,6 +243,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     // Only while the drain delay runs: a timestamp, no timer, no allocation.
     const traffic = this.traffic;
     if (traffic !== undefined && !this.isProbe(req)) traffic.note(this.clock.now());
+    if (this.servers.size === 0) this.noServer.requestSeen();
   };
 
   stats(): LameduckStats {
@@ -230,6 +256,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   }
 
   readiness(): Promise<ProbeResponse> {
+    if (this.servers.size === 0) this.noServer.probeSeen(this.currentState === 'starting');
     return readinessResponse(this.currentState, this.readinessFailing, this.checks, this.clock);
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from './types.js';
 
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
+const THRESHOLDS: Readonly<Record<string, number>> = { ...LEVELS, silent: Number.POSITIVE_INFINITY };
 
 /** A logger that drops everything. */
 export const silentLogger: Logger = Object.freeze({
@@ -17,12 +18,12 @@ function underTest(env: Readonly<Record<string, string | undefined>>): boolean {
 
 /**
  * The default logger: one pino-shaped JSON line per entry on stderr (`level`, `time`,
- * `name`, `msg`, then the fields), debug hidden unless `LAMEDUCK_LOG_LEVEL=debug`.
+ * `name`, `msg`, then the fields), below `LAMEDUCK_LOG_LEVEL` (`debug`, `info` (default), `warn`, `error`, `silent`) hidden.
  */
 export function createDefaultLogger(env: Readonly<Record<string, string | undefined>>): Logger {
   // The injected env configures lameduck; the test runner is detected in the real one too.
   if (underTest(env) || underTest(process.env)) return silentLogger;
-  const threshold = env.LAMEDUCK_LOG_LEVEL === 'debug' ? LEVELS.debug : LEVELS.info;
+  const threshold = THRESHOLDS[env.LAMEDUCK_LOG_LEVEL?.trim() ?? 'info'] ?? LEVELS.info;
   const write = (level: keyof typeof LEVELS) => (obj: object, msg?: string) => {
     if (LEVELS[level] < threshold) return;
     const line = { level: LEVELS[level], time: Date.now(), name: 'lameduck', msg, ...obj };

@@ -1,7 +1,15 @@
 import { constants as osConstants } from 'node:os';
-import { DEFAULTS, ENV_VARS, FAIL_READINESS_VALUES, WEBSOCKET_CLOSE_CODES } from './defaults.js';
+import {
+  DEFAULTS,
+  DIAGNOSTICS_VALUES,
+  ENV_VARS,
+  FAIL_READINESS_VALUES,
+  LOG_LEVELS,
+  WEBSOCKET_CLOSE_CODES,
+} from './defaults.js';
+import { closestName } from './diagnostics/env-vars.js';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
-import type { FailReadiness, LameduckOptions, ResolvedOptions } from './types.js';
+import type { DiagnosticsMode, FailReadiness, LameduckOptions, LogLevel, ResolvedOptions } from './types.js';
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'drainDelayMs',
@@ -22,6 +30,8 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'exitOnStopped',
   'readyOnListening',
   'summary',
+  'diagnostics',
+  'balancerIdleTimeoutMs',
   'logger',
   'exit',
   'signalSource',
@@ -30,7 +40,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 type DurationKey = keyof typeof ENV_VARS & keyof ResolvedOptions;
-type NumericKey = Exclude<DurationKey, 'failReadiness' | 'webSocketCloseCode'>;
+type NumericKey = Exclude<DurationKey, 'failReadiness' | 'webSocketCloseCode' | 'diagnostics' | 'logLevel'>;
 
 function invalid(name: string, expected: string, value: unknown): LameduckError {
   return new LameduckError(
@@ -143,6 +153,39 @@ function pickCloseCode(
   return Number(raw.trim()) as 1001 | 1012;
 }
 
+/** One of `allowed`, from the option or else its env var (checked as strictly), else `fallback`. */
+function pickChoice<T extends string>(
+  name: string,
+  variable: string,
+  allowed: readonly T[],
+  explicit: unknown,
+  raw: string | undefined,
+  fallback: T,
+): T {
+  const list = allowed.map((v) => `'${v}'`).join(', ');
+  if (explicit !== undefined) {
+    if (!allowed.includes(explicit as T)) throw invalid(name, `one of ${list}`, explicit);
+    return explicit as T;
+  }
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!allowed.includes(raw.trim() as T)) {
+    throw new LameduckError(
+      ErrorCodes.INVALID_ENV,
+      `lameduck: environment variable ${variable} expects one of ${list}, instead got ${JSON.stringify(raw)}.`,
+    );
+  }
+  return raw.trim() as T;
+}
+
+function pickBalancerIdleTimeout(
+  options: LameduckOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): number | undefined {
+  const explicit = options.balancerIdleTimeoutMs;
+  if (explicit !== undefined) return checkDuration('balancerIdleTimeoutMs', explicit, true);
+  return fromEnv(env, 'balancerIdleTimeoutMs', true);
+}
+
 function pickSignals(value: LameduckOptions['signals']): readonly NodeJS.Signals[] {
   if (value === undefined) return DEFAULTS.signals;
   if (value === false) return [];
@@ -208,19 +251,30 @@ export function isKubernetes(env: Readonly<Record<string, string | undefined>>):
   return Boolean(env.KUBERNETES_SERVICE_HOST);
 }
 
+/** The adapter whose own options (probe paths, `isGlobal`) an unknown-option message lists too. */
+export interface OptionsContext {
+  /** `@lameduck/fastify` */
+  readonly adapter: string;
+  /** The adapter's own option names, taken out before the core sees the rest. */
+  readonly adapterKeys: readonly string[];
+}
+
 /**
  * Validates the caller's options once and builds a new resolved object (the caller's object
  * is never mutated). Order: explicit option, then `LAMEDUCK_*` env var, then DEFAULTS.
  */
-export function resolveOptions(options: LameduckOptions = {}): ResolvedOptions {
+export function resolveOptions(options: LameduckOptions = {}, context?: OptionsContext): ResolvedOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalid('options', 'an object', options);
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_KEYS.has(key)) {
+      const own = context?.adapterKeys ?? [];
+      const closest = closestName(key, [...KNOWN_KEYS, ...own]);
+      const ownList = own.length > 0 ? `; and of ${context?.adapter}: ${own.join(', ')}` : '';
       throw new LameduckError(
         ErrorCodes.UNKNOWN_OPTION,
-        `lameduck: unknown option \`${key}\`. Known options: ${[...KNOWN_KEYS].join(', ')}.`,
+        `lameduck: unknown option \`${key}\` (did you mean \`${closest}\`?). Known options: ${[...KNOWN_KEYS].join(', ')}${ownList}.`,
       );
     }
   }
@@ -256,5 +310,23 @@ export function resolveOptions(options: LameduckOptions = {}): ResolvedOptions {
     exitOnStopped: pickBoolean(options, 'exitOnStopped'),
     readyOnListening: pickBoolean(options, 'readyOnListening'),
     summary: pickBoolean(options, 'summary'),
+    diagnostics: pickChoice<DiagnosticsMode>(
+      'diagnostics',
+      ENV_VARS.diagnostics,
+      DIAGNOSTICS_VALUES,
+      options.diagnostics,
+      env[ENV_VARS.diagnostics],
+      DEFAULTS.diagnostics,
+    ),
+    balancerIdleTimeoutMs: pickBalancerIdleTimeout(options, env),
+    // Read by the default logger only, but checked here whatever the logger.
+    logLevel: pickChoice<LogLevel>(
+      'logLevel',
+      ENV_VARS.logLevel,
+      LOG_LEVELS,
+      undefined,
+      env[ENV_VARS.logLevel],
+      DEFAULTS.logLevel,
+    ),
   });
 }

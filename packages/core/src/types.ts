@@ -10,6 +10,12 @@ export type State = 'starting' | 'serving' | 'draining' | 'closing' | 'cleanup' 
 /** When the readiness probe starts failing once draining begins. */
 export type FailReadiness = 'immediately' | 'after-drain-delay' | 'never';
 
+/** What start-up diagnostics do with a finding. */
+export type DiagnosticsMode = 'warn' | 'off' | 'strict';
+
+/** The default logger's levels (`LAMEDUCK_LOG_LEVEL`). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
 /** A pino-compatible logger: `logger.info({ state }, 'message')`. */
 export interface Logger {
   debug(obj: object, msg?: string): void;
@@ -147,6 +153,19 @@ export interface LameduckOptions {
    * @default true
    */
   readonly readyOnListening?: boolean;
+  /**
+   * Start-up diagnostics (SIGTERM path through `/proc`, unknown `LAMEDUCK_*` variables,
+   * keep-alive timeouts): `'warn'` logs each finding once, `'off'` skips them, `'strict'`
+   * throws a `LAMEDUCK_DIAGNOSTIC` error instead. Env: `LAMEDUCK_DIAGNOSTICS`.
+   * @default 'warn'
+   */
+  readonly diagnostics?: DiagnosticsMode;
+  /**
+   * The idle timeout of the load balancer or proxy in front (ALB 60000, nginx upstream
+   * keepalive_timeout 60000): each attached server whose `keepAliveTimeout` is not above it
+   * gets a start-up warning. Unset: no check. Env: `LAMEDUCK_BALANCER_IDLE_TIMEOUT_MS`.
+   */
+  readonly balancerIdleTimeoutMs?: number;
   /** Print the one-line summary at the end. @default true */
   readonly summary?: boolean;
   /** pino-compatible logger. Default: JSON lines on stderr, silent under test runners. */
@@ -181,6 +200,11 @@ export interface ResolvedOptions {
   readonly exitOnStopped: boolean;
   readonly readyOnListening: boolean;
   readonly summary: boolean;
+  readonly diagnostics: DiagnosticsMode;
+  /** Undefined when not stated: no keep-alive check. */
+  readonly balancerIdleTimeoutMs: number | undefined;
+  /** `LAMEDUCK_LOG_LEVEL`, checked: the default logger's level. */
+  readonly logLevel: LogLevel;
 }
 
 /** Options of `trackStream(res, options)`. */

@@ -230,6 +230,9 @@ describe('options: resolution', () => {
       exitOnStopped: DEFAULTS.exitOnStopped,
       readyOnListening: DEFAULTS.readyOnListening,
       summary: DEFAULTS.summary,
+      diagnostics: DEFAULTS.diagnostics,
+      balancerIdleTimeoutMs: undefined,
+      logLevel: DEFAULTS.logLevel,
     });
   });
 });

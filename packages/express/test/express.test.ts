@@ -94,6 +94,7 @@ describe.each([
     addRoutes,
     listen,
     listenUnattached: (app) => app.listen(0, '127.0.0.1'),
+    useFactoryUncalled: (app) => app.use(lameduckMiddleware as never),
   });
 });
 

@@ -17,6 +17,9 @@ import type { LameduckFastifyOptions } from './types.js';
 /** Options Fastify's `register()` itself reads; they are not lameduck's. */
 const REGISTER_KEYS: ReadonlySet<string> = new Set(['prefix', 'logLevel', 'logSerializers']);
 
+/** The plugin's own options, listed with the core's when an option is unknown. */
+const FASTIFY_KEYS: readonly string[] = ['readinessPath', 'livenessPath', 'preStopPath', 'probeLogLevel'];
+
 function splitOptions(options: LameduckFastifyOptions) {
   const { readinessPath, livenessPath, preStopPath, adminOnly, probeLogLevel, ...rest } = options;
   const core: LameduckOptions = Object.fromEntries(
@@ -38,7 +41,7 @@ const lameduckFastify: FastifyPluginAsync<LameduckFastifyOptions> = async (fasti
   }
   const { core, paths, probeLogLevel } = splitOptions(options);
   // Validate the caller's options as given, before `exit` is wrapped below.
-  resolveOptions(core);
+  resolveOptions(core, { adapter: '@lameduck/fastify', adapterKeys: FASTIFY_KEYS });
   const exit = core.exit ?? ((code: number) => process.exit(code));
   let closeStartedShutdown = false;
   const lameduck: Lameduck = createLameduck({

@@ -80,6 +80,17 @@ describe('@lameduck/fastify plugin', () => {
     await expect(typo.register(lameduck, { ...quiet, drainDelay: 5 } as never)).rejects.toMatchObject({
       code: ErrorCodes.UNKNOWN_OPTION,
     });
+    // The message lists the plugin's own options beside the core's, and the closest name.
+    const typo2 = Fastify();
+    const error = await typo2.register(lameduck, { ...quiet, readinesPath: '/r' } as never).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error).toMatchObject({ code: ErrorCodes.UNKNOWN_OPTION });
+    for (const own of ['readinessPath', 'livenessPath', 'preStopPath', 'probeLogLevel', 'drainDelayMs']) {
+      expect(error?.message).toContain(own);
+    }
+    expect(error?.message).toContain('did you mean `readinessPath`?');
     const badEnv = Fastify();
     await expect(
       badEnv.register(lameduck, { ...quiet, env: { LAMEDUCK_DRAIN_DELAY_MS: '5s' } }),

@@ -23,7 +23,7 @@ import { LAMEDUCK_MODULE_OPTIONS, NEST_TEARDOWN_HOOK } from './constants.js';
 import { nestShutdownSignals } from './nest-signals.js';
 import { NestTeardown } from './nest-teardown.js';
 import type { LameduckModuleOptions } from './options.js';
-import { splitOptions } from './options.js';
+import { MODULE_KEYS, splitOptions } from './options.js';
 import { registerProbes } from './probes.js';
 
 const BIND_HINT =
@@ -55,7 +55,8 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     @Inject(HttpAdapterHost) adapterHost: HttpAdapterHost,
   ) {
     const { core, paths } = splitOptions(options ?? {});
-    resolveOptions(core); // validate everything before wrapping `exit`
+    // Validate everything before wrapping `exit`; an unknown key's message lists the module's own too.
+    resolveOptions(core, { adapter: 'LameduckModule.forRoot()', adapterKeys: MODULE_KEYS });
     this.paths = resolveProbePaths(paths);
     this.adapterHost = adapterHost;
     const exit = core.exit ?? ((code: number) => process.exit(code));

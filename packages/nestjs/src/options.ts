@@ -16,6 +16,9 @@ export interface LameduckModuleExtras {
   readonly isGlobal?: boolean;
 }
 
+/** The module's own options (not the core's), listed with the core's when an option is unknown. */
+export const MODULE_KEYS: readonly string[] = ['readinessPath', 'livenessPath', 'preStopPath', 'isGlobal'];
+
 /** Splits module options into the core's options and the probe paths. */
 export function splitOptions(options: LameduckModuleOptions): { core: LameduckOptions; paths: ProbePaths } {
   const { readinessPath, livenessPath, preStopPath, adminOnly, ...core } = options;

@@ -142,6 +142,22 @@ describe.each(platforms)('LameduckModule on $name', (platform) => {
     );
   });
 
+  it("an unknown option's message lists the module's own options (readinessPath, isGlobal) beside the core's", async () => {
+    @Module({ imports: [LameduckModule.forRoot({ readinesPath: '/r' } as never)] })
+    class Root {}
+    const error = await NestFactory.create(Root, platform.createAdapter(), {
+      logger: false,
+      abortOnError: false,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error).toMatchObject({ name: 'LameduckError', code: ErrorCodes.UNKNOWN_OPTION });
+    for (const own of ['readinessPath', 'livenessPath', 'preStopPath', 'isGlobal', 'drainDelayMs']) {
+      expect(error?.message).toContain(own);
+    }
+  });
+
   it('works with @nestjs/testing createNestApplication()', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [LameduckModule.forRoot({ signals: false, exit: vi.fn() }), FeatureModule],

@@ -53,7 +53,7 @@ function fixtureEnv(config: FixtureConfig): NodeJS.ProcessEnv {
     env[name] = value;
   }
   Object.assign(env, config.env);
-  env.LAMEDUCK_FIXTURE = JSON.stringify({
+  env.FIXTURE_CONFIG = JSON.stringify({
     options: config.options,
     hooks: config.hooks,
     holdLoop: config.holdLoop,

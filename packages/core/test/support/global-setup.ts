@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   const core = fileURLToPath(new URL('../../', import.meta.url));
   const built = `${core}dist/index.js`;
-  const sources = readdirSync(`${core}src`).map((file) => statSync(`${core}src/${file}`).mtimeMs);
+  const sources = readdirSync(`${core}src`, { recursive: true }).map(
+    (file) => statSync(`${core}src/${String(file)}`).mtimeMs,
+  );
   if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources)) return;
   execFileSync(`${core}../../node_modules/.bin/tsup`, [], { cwd: core, stdio: 'inherit' });
 }
