@@ -6,7 +6,9 @@ export const SLOW_MAX_MS = 60_000;
 
 /**
  * Builds the app without listening, so tests can import it.
- * `GET /` answers at once; `POST /` echoes the JSON body; `GET /slow?ms=N` answers after N ms; `/readyz` and `/livez` are the probes.
+ * `GET /` answers at once; `POST /` echoes the JSON body; `GET /slow?ms=N` answers after N ms;
+ * `GET /events` is an SSE stream (one event every 200 ms); `/readyz` and `/livez` are the probes.
+ * `/ws` is on the server (server.js).
  */
 export function buildApp(lameduck) {
   const app = express();
@@ -32,6 +34,18 @@ export function buildApp(lameduck) {
     }
     const waitedMs = Math.min(ms, SLOW_MAX_MS);
     setTimeout(() => res.json({ waitedMs }), waitedMs);
+  });
+
+  // SSE: lameduck finds it by its Content-Type and ends it with a retry: hint when the
+  // listener closes. One whole event per write().
+  app.get('/events', (_req, res) => {
+    res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }).flushHeaders();
+    let n = 0;
+    const timer = setInterval(
+      () => res.write(`data: ${JSON.stringify({ n: ++n, pid: process.pid })}\n\n`),
+      200,
+    );
+    res.once('close', () => clearInterval(timer));
   });
 
   return app;

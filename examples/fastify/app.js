@@ -1,3 +1,4 @@
+import websocket from '@fastify/websocket';
 import { lameduck } from '@lameduck/fastify';
 import Fastify from 'fastify';
 
@@ -6,7 +7,9 @@ export const SLOW_MAX_MS = 10_000;
 
 /**
  * Builds the app without listening, so tests can import it.
- * `GET /` answers at once; `POST /` echoes the JSON body; `GET /slow?ms=N` answers after N ms; `/readyz` and `/livez` are the probes.
+ * `GET /` answers at once; `POST /` echoes the JSON body; `GET /slow?ms=N` answers after N ms;
+ * `/ws` is an echo WebSocket; `GET /events` is an SSE stream (one event every 200 ms); `/readyz`
+ * and `/livez` are the probes.
  *
  * @param {{ pool: { end(): Promise<void> }, lameduckOptions?: import('@lameduck/fastify').LameduckFastifyOptions, logger?: boolean | object }} options
  */
@@ -46,6 +49,25 @@ export async function buildApp({
       return { waitedMs: ms };
     },
   );
+
+  // An echo WebSocket at /ws. @lameduck/fastify finds @fastify/websocket by itself and closes
+  // each client (1001) when the listener closes, before the plugin's own preClose.
+  await app.register(websocket);
+  app.get('/ws', { websocket: true }, (socket) => {
+    socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+  });
+
+  // SSE: lameduck finds it by its Content-Type and ends it with a retry: hint. One event per write().
+  app.get('/events', (_request, reply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let n = 0;
+    const timer = setInterval(
+      () => reply.raw.write(`data: ${JSON.stringify({ n: ++n, pid: process.pid })}\n\n`),
+      200,
+    );
+    reply.raw.once('close', () => clearInterval(timer));
+  });
 
   // The cleanup: Fastify runs onClose hooks once lameduck has drained HTTP (no request in flight).
   app.addHook('onClose', () => pool.end());

@@ -6,7 +6,9 @@ export const SLOW_MAX_MS = 60_000;
 
 /**
  * Builds the app without listening, so tests can import it.
- * `GET /` answers at once; `POST /` echoes the JSON body; `GET /slow?ms=N` answers after N ms; `/readyz` and `/livez` are the probes.
+ * `GET /` answers at once; `POST /` echoes the JSON body; `GET /slow?ms=N` answers after N ms;
+ * `GET /events` is an SSE stream (one event every 200 ms); `/readyz` and `/livez` are the probes.
+ * `/ws` is on the server (server.js).
  */
 export function buildApp(lameduck) {
   const app = new Koa();
@@ -44,6 +46,19 @@ export function buildApp(lameduck) {
       const waitedMs = Math.min(ms, SLOW_MAX_MS);
       await new Promise((resolve) => setTimeout(resolve, waitedMs));
       ctx.body = { waitedMs };
+      return;
+    }
+    if (ctx.path === '/events') {
+      // SSE, written to the node response (Koa steps aside): lameduck finds it by its
+      // Content-Type and ends it with a retry: hint when the listener closes.
+      ctx.respond = false;
+      ctx.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      let n = 0;
+      const timer = setInterval(
+        () => ctx.res.write(`data: ${JSON.stringify({ n: ++n, pid: process.pid })}\n\n`),
+        200,
+      );
+      ctx.res.once('close', () => clearInterval(timer));
       return;
     }
     return next();

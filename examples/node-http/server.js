@@ -2,7 +2,8 @@
 //
 //   PORT=3000 LAMEDUCK_DRAIN_DELAY_MS=5000 node examples/node-http/server.js
 //
-// Routes: GET / answers at once, POST / echoes the JSON body, GET /slow?ms=N answers after N ms, /readyz and /livez are
+// Routes: GET / answers at once, POST / echoes the JSON body, GET /slow?ms=N answers after N ms,
+// /ws is an echo WebSocket, GET /events an SSE stream (one event every 200 ms), /readyz and /livez are
 // the probes, GET /prestop is for a preStop httpGet hook (it starts the drain and answers once
 // the drain delay has passed); it is served only when LAMEDUCK_PRESTOP_TOKEN is set, and only
 // to a request with `Authorization: Bearer <token>`. Settings come from LAMEDUCK_* environment
@@ -10,6 +11,7 @@
 // {"msg":"listening","port":N} on stdout once it listens.
 import * as http from 'node:http';
 import { createLameduck, createProbeRouter } from '@lameduck/core';
+import { WebSocketServer } from 'ws';
 
 const MAX_SLOW_MS = 60_000;
 
@@ -69,8 +71,24 @@ const server = http.createServer((req, res) => {
     res.once('close', () => clearTimeout(timer));
     return;
   }
+  if (req.method === 'GET' && path === '/events') {
+    // SSE: lameduck finds it by its Content-Type. One whole event per write().
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let n = 0;
+    const timer = setInterval(
+      () => res.write(`data: ${JSON.stringify({ n: ++n, pid: process.pid })}\n\n`),
+      200,
+    );
+    res.once('close', () => clearInterval(timer));
+    return;
+  }
   send(res, 404, { error: 'not found' });
 });
+
+// An echo WebSocket at /ws; lameduck sends each client a close frame (1001) when the listener closes.
+const wss = new WebSocketServer({ server, path: '/ws' });
+wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+lameduck.trackWebSockets(wss);
 
 // Keep idle keep-alive sockets open longer than proxies and load balancers do (60 s), and
 // headersTimeout above keepAliveTimeout, or the proxy reuses a socket node just closed.

@@ -1,5 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  type MessageEvent,
+  Post,
+  Query,
+  Sse,
+} from '@nestjs/common';
+import { interval, map, type Observable } from 'rxjs';
 import { DatabasePool } from './database.pool';
 
 /** `/slow` waits at most this long. Only requests up to LAMEDUCK_DRAIN_TIMEOUT_MS are promised to finish in a drain. */
@@ -32,5 +44,11 @@ export class AppController {
     const waitedMs = Math.min(ms, SLOW_MAX_MS);
     await sleep(waitedMs);
     return this.db.query(() => ({ waitedMs }));
+  }
+
+  /** SSE, one event every 200 ms: lameduck ends it with a retry: hint when the listener closes. */
+  @Sse('events')
+  events(): Observable<MessageEvent> {
+    return interval(200).pipe(map((n) => ({ data: { n: n + 1, pid: process.pid } })));
   }
 }

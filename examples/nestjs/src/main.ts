@@ -1,9 +1,9 @@
 // Run as `node dist/main.js` (never through npm or a shell, so that SIGTERM reaches node).
 import type { Server } from 'node:http';
-import { createApp, platformFromEnv } from './app';
+import { createApp, platformFromEnv, webSocketsFromEnv } from './app';
 
 async function bootstrap(): Promise<void> {
-  const app = await createApp(platformFromEnv());
+  const app = await createApp(platformFromEnv(), webSocketsFromEnv());
   const server: Server = app.getHttpServer();
   // Keep idle keep-alive sockets open longer than proxies and load balancers do (60 s), and
   // headersTimeout above keepAliveTimeout, or the proxy reuses a socket node just closed.

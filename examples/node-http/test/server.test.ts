@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { openEventStream, openWebSocket, parseEndedStream } from '@lameduck/contract';
 import { Client, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -56,6 +57,28 @@ async function get(url: string, path: string, headers: Record<string, string> = 
 }
 
 describe('node examples/node-http/server.js', () => {
+  it('/ws echoes and /events streams; SIGTERM: each WebSocket gets 1001 and each stream retry: and a clean end, exit 0', async () => {
+    const server = await start();
+    const sockets = await Promise.all(Array.from({ length: 3 }, () => openWebSocket(server.url)));
+    const stream = await openEventStream(server.url);
+    try {
+      for (const ws of sockets) expect(await ws.echo('hello')).toBe('hello');
+      expect(stream.contentType).toBe('text/event-stream');
+      server.child.kill('SIGTERM');
+      expect((await Promise.all(sockets.map((ws) => ws.closed))).map((close) => close.code)).toEqual([
+        1001, 1001, 1001,
+      ]);
+      expect((await stream.ended).how).toBe('end');
+      const { events, retry } = parseEndedStream(stream.text());
+      expect(events.length).toBeGreaterThan(0);
+      expect(retry).toBeGreaterThanOrEqual(0);
+      expect((await server.exited).code).toBe(0);
+    } finally {
+      for (const ws of sockets) ws.ws.terminate();
+      stream.close();
+    }
+  });
+
   it('prints the listening line and answers /, POST / (echo), /slow, the probes and 404', async () => {
     const server = await start();
     expect(server.firstLine).toEqual({ msg: 'listening', port: Number(new URL(server.url).port) });

@@ -2,6 +2,7 @@ import type { LameduckOptions, Logger, ShutdownResult, State } from '@lameduck/c
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getOnNewConnection, KeepAliveClient, sleep, tryConnect } from './client.js';
 import type { ContractApp, ContractHarness, ContractProbePaths } from './index.js';
+import { longLivedContract } from './long-lived-contract.js';
 
 /** Time for a request sent on 127.0.0.1 to reach the app's handler. */
 const ARRIVAL_MS = 250;
@@ -207,6 +208,8 @@ export function runAdapterContract(harness: ContractHarness): void {
         expect(exit).toHaveBeenCalledWith(result.exitCode);
       });
     });
+
+    longLivedContract(start);
 
     describe('cleanup hooks', () => {
       it('run after the drain, once, last registered first, however often shutdown is called', async () => {

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { type Answer, getOnNewConnection, KeepAliveClient, sleep } from './client.js';
+import { openEventStream, openWebSocket, parseEndedStream } from './long-lived.js';
 import type { ServerProcess } from './process.js';
 
 /** The fields of the core's summary log line that the example suites look at. */
@@ -7,6 +8,9 @@ export interface ExampleSummary {
   readonly exitCode: number;
   readonly totalMs: number;
   readonly requestsDuringDrain: number;
+  readonly webSocketsClosed: number;
+  readonly webSocketsTerminated: number;
+  readonly streamsEnded: number;
   readonly phases: Record<string, number>;
   readonly hooks: { name: string; ok: boolean; durationMs: number }[];
 }
@@ -142,6 +146,44 @@ export function testExampleServer(example: ExampleServer): void {
       );
     } finally {
       await Promise.all(clients.map((client) => client.close()));
+    }
+  });
+
+  it('serves an echo WebSocket at /ws and an SSE stream at /events; SIGTERM: each WebSocket gets 1001, each stream retry: and a clean end, exit 0', async () => {
+    const server = await start();
+    const sockets = await Promise.all(Array.from({ length: 3 }, () => openWebSocket(server.url)));
+    const streams = await Promise.all(Array.from({ length: 2 }, () => openEventStream(server.url)));
+    try {
+      for (const ws of sockets) expect(await ws.echo('hello')).toBe('hello');
+      await sleep(450);
+      for (const stream of streams) {
+        expect(stream.status).toBe(200);
+        expect(stream.text()).toMatch(/^data: /m);
+      }
+      const signalledAt = server.signal('SIGTERM');
+      const closes = await Promise.all(sockets.map((ws) => ws.closed));
+      expect(closes.map((close) => close.code)).toEqual([1001, 1001, 1001]);
+      for (const stream of streams) {
+        expect((await stream.ended).how).toBe('end');
+        expect(parseEndedStream(stream.text()).retry).toBeGreaterThanOrEqual(0);
+      }
+      const exit = await server.exited;
+      expect([exit.code, exit.signal]).toEqual([0, null]);
+      // Drain delay 500 ms + close window (1 s by default) + cleanup, with room for a busy machine.
+      expect(exit.at - signalledAt).toBeLessThan(500 + 1000 + 2500);
+      const summary = summaryOf(server.stderr());
+      expect(summary).toMatchObject({
+        exitCode: 0,
+        webSocketsClosed: 3,
+        webSocketsTerminated: 0,
+        streamsEnded: 2,
+      });
+      console.info(
+        `${label}: 3 WebSockets 1001, 2 SSE streams ended, SIGTERM → exit ${exit.at - signalledAt} ms`,
+      );
+    } finally {
+      for (const ws of sockets) ws.ws.terminate();
+      for (const stream of streams) stream.close();
     }
   });
 

@@ -30,6 +30,8 @@ export interface ContractHarness {
    * - `GET /` → 200 `ok` at once;
    * - `GET /slow?ms=N` → 200 `slow` after N ms;
    * - probes at `/readyz` and `/livez`, or at the paths in `probes`;
+   * - `/ws` → an echo WebSocket (each text message sent back), `GET /events` → an SSE stream
+   *   with one `data:` event every 200 ms, both registered the way the adapter's README says;
    * - any other path → 404 (the framework's default).
    *
    * `options` always holds `signals: false`, an `exit` spy, `env: {}` and a logger; pass them
@@ -71,6 +73,15 @@ export {
   selfSignedCertificate,
   startH2Load,
 } from './h2-load.js';
+export {
+  type EventStreamClient,
+  echoMessages,
+  openEventStream,
+  openWebSocket,
+  parseEndedStream,
+  serveEvents,
+  type WebSocketClient,
+} from './long-lived.js';
 export {
   type Exit,
   killServerProcesses,

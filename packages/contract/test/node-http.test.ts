@@ -2,7 +2,8 @@
 // router and attach(). If this fails, the suite or core is wrong, not an adapter.
 import * as http from 'node:http';
 import { createLameduck, createProbeRouter } from '@lameduck/core';
-import { runAdapterContract } from '../src/index.js';
+import { WebSocketServer } from 'ws';
+import { echoMessages, runAdapterContract, serveEvents } from '../src/index.js';
 
 runAdapterContract({
   name: 'node:http (core only)',
@@ -16,12 +17,17 @@ runAdapterContract({
         res.end('ok');
       } else if (url.pathname === '/slow') {
         setTimeout(() => res.end('slow'), Number(url.searchParams.get('ms') ?? 100));
+      } else if (url.pathname === '/events') {
+        serveEvents(res);
       } else {
         res.statusCode = 404;
         res.end('not found');
       }
     });
     lameduck.attach(server);
+    const wss = new WebSocketServer({ server, path: '/ws' });
+    wss.on('connection', echoMessages);
+    lameduck.trackWebSockets(wss);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     return {

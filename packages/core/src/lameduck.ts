@@ -181,7 +181,8 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     const untrack = this.webSockets.trackServer(server);
     // socket.io takes over the server's 'request' listeners and calls them only for requests
     // that are not its own: lameduck's must see its long polls too, so it goes first again.
-    const httpServer = (server as { httpServer?: unknown }).httpServer as DrainableServer | undefined;
+    const io = server as { httpServer?: unknown; server?: { httpServer?: unknown } };
+    const httpServer = (io.httpServer ?? io.server?.httpServer) as DrainableServer | undefined;
     if (httpServer !== undefined && this.servers.has(httpServer)) {
       httpServer.removeListener('request', this.trackRequest);
       httpServer.prependListener('request', this.trackRequest);

@@ -108,8 +108,10 @@ export class WebSocketTracker {
 
   /** Starts tracking a WebSocket server's connections; returns the function that stops it. */
   trackServer(server: unknown): () => void {
-    if (isSocketIo(server)) {
-      const engine = server.engine;
+    // A Nest gateway on a namespace hands over the Namespace; its `server` is the socket.io Server.
+    const io = isSocketIo(server) ? server : (server as { server?: unknown } | null)?.server;
+    if (isSocketIo(io)) {
+      const engine = io.engine;
       // Only a socket that connected over WebSocket owns its raw socket; a polling one shares a
       // keep-alive socket with plain requests, which stays with the socket tracker.
       const onConnection = (socket: EngineSocketLike) =>

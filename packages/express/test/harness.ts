@@ -1,5 +1,6 @@
-import { type ContractHarness, contractApp } from '@lameduck/contract';
+import { type ContractHarness, contractApp, echoMessages, serveEvents } from '@lameduck/contract';
 import type { Express } from 'express';
+import { WebSocketServer } from 'ws';
 import { createLameduck, lameduckMiddleware, listen } from '../src/index.js';
 
 export type ExpressFactory = () => Express;
@@ -11,6 +12,7 @@ export function addRoutes(app: Express): void {
   app.get('/slow', (req, res) => {
     setTimeout(() => res.send('slow'), Number(req.query.ms ?? 100));
   });
+  app.get('/events', (_req, res) => serveEvents(res));
 }
 
 /** The contract harness: one app.use() line first, then routes, then listen(). */
@@ -23,6 +25,9 @@ export function expressHarness(name: string, express: ExpressFactory): ContractH
       app.use(lameduckMiddleware(lameduck, probes));
       addRoutes(app);
       const server = await listen(app, lameduck, { port: 0, host: '127.0.0.1' });
+      const wss = new WebSocketServer({ server, path: '/ws' });
+      wss.on('connection', echoMessages);
+      lameduck.trackWebSockets(wss);
       return contractApp(lameduck, server);
     },
   };

@@ -13,6 +13,7 @@ import fp from 'fastify-plugin';
 import { wireCloseSequence } from './close-sequence.js';
 import { registerProbeRoutes } from './probe-routes.js';
 import type { LameduckFastifyOptions } from './types.js';
+import { trackDecoratedWebSockets } from './websockets.js';
 
 /** Options Fastify's `register()` itself reads; they are not lameduck's. */
 const REGISTER_KEYS: ReadonlySet<string> = new Set(['prefix', 'logLevel', 'logSerializers']);
@@ -70,6 +71,7 @@ const lameduckFastify: FastifyPluginAsync<LameduckFastifyOptions> = async (fasti
   wireCloseSequence(fastify, lameduck, () => {
     closeStartedShutdown = true;
   });
+  trackDecoratedWebSockets(fastify, lameduck);
   fastify.addHook('onListen', async () => warnOnSeveralAddresses(fastify));
 };
 

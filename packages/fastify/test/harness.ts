@@ -1,4 +1,5 @@
-import type { ContractHarness } from '@lameduck/contract';
+import websocket from '@fastify/websocket';
+import { type ContractHarness, echoMessages, serveEvents } from '@lameduck/contract';
 import type { LameduckOptions } from '@lameduck/core';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { type LameduckFastifyOptions, lameduck } from '../src/index.js';
@@ -12,15 +13,27 @@ export function addRoutes(app: FastifyInstance): void {
   });
 }
 
+/** `/ws` on `@fastify/websocket` (found by the plugin, no registration) and `/events` (SSE). */
+async function addLongLivedRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(websocket);
+  app.get('/ws', { websocket: true }, (socket) => echoMessages(socket));
+  app.get('/events', (_request, reply) => {
+    reply.hijack();
+    serveEvents(reply.raw);
+  });
+}
+
 /** Builds an app with the plugin and the contract's routes; `setup` adds hooks before listen. */
 export async function startApp(
   options: LameduckFastifyOptions,
   fastifyOptions: FastifyServerOptions = {},
   setup: (app: FastifyInstance) => void = () => {},
+  longLived = false,
 ): Promise<{ app: FastifyInstance; url: string }> {
   const app = Fastify(fastifyOptions);
   await app.register(lameduck, options);
   addRoutes(app);
+  if (longLived) await addLongLivedRoutes(app);
   setup(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address() as { port: number };
@@ -40,7 +53,7 @@ export async function closeApp(app: FastifyInstance): Promise<void> {
 export const fastifyHarness: ContractHarness = {
   name: 'fastify 5',
   async start(options: LameduckOptions, probes) {
-    const { app, url } = await startApp({ ...options, ...probes });
+    const { app, url } = await startApp({ ...options, ...probes }, {}, () => {}, true);
     return { url, lameduck: app.lameduck, close: () => closeApp(app) };
   },
 };

@@ -1,5 +1,6 @@
-import { type ContractHarness, contractApp } from '@lameduck/contract';
+import { type ContractHarness, contractApp, echoMessages, serveEvents } from '@lameduck/contract';
 import type Koa from 'koa';
+import { WebSocketServer } from 'ws';
 import { createLameduck, lameduckMiddleware, listen } from '../src/index.js';
 
 export type KoaFactory = () => Koa;
@@ -17,6 +18,11 @@ export function addRoutes(app: Koa): void {
       ctx.body = 'slow';
       return;
     }
+    if (ctx.path === '/events') {
+      ctx.respond = false; // the stream is written to the node response directly
+      serveEvents(ctx.res);
+      return;
+    }
     return next();
   });
 }
@@ -32,6 +38,9 @@ export function koaHarness(name: string, koa: KoaFactory): ContractHarness {
       app.use(lameduckMiddleware(lameduck, probes));
       addRoutes(app);
       const server = await listen(app, lameduck, { port: 0, host: '127.0.0.1' });
+      const wss = new WebSocketServer({ server, path: '/ws' });
+      wss.on('connection', echoMessages);
+      lameduck.trackWebSockets(wss);
       return contractApp(lameduck, server);
     },
   };

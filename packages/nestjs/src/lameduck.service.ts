@@ -109,6 +109,15 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     return this;
   }
 
+  /**
+   * Registers a gateway's server so that its clients are closed when the listener closes
+   * (1001 for `WsAdapter`, a transport close for `IoAdapter`). Call it from the gateway's
+   * `afterInit(server)`. Returns a function that stops tracking.
+   */
+  trackWebSockets(server: unknown): () => void {
+    return this.lameduck.trackWebSockets(server);
+  }
+
   onApplicationBootstrap(): void {
     try {
       if (this.setUpError !== undefined) throw this.setUpError;

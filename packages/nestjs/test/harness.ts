@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ContractHarness } from '@lameduck/contract';
-import { Controller, Get, Module, Query } from '@nestjs/common';
+import { type ContractHarness, echoMessages } from '@lameduck/contract';
+import { Controller, Get, type MessageEvent, Module, Query, Sse } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
+import { interval, map, type Observable } from 'rxjs';
+import type { WebSocket } from 'ws';
 import { LameduckModule, LameduckService } from '../src/index.js';
 import { type Platform, urlOf } from './utils/platforms.js';
 
@@ -17,6 +21,25 @@ class ContractController {
     await sleep(Number(ms));
     return 'slow';
   }
+
+  @Sse('events')
+  events(): Observable<MessageEvent> {
+    return interval(200).pipe(map((n) => ({ data: String(n) })));
+  }
+}
+
+/** `/ws` on WsAdapter: registered from afterInit, as the README says; echoes every message. */
+@WebSocketGateway({ path: '/ws' })
+class EchoGateway implements OnGatewayInit, OnGatewayConnection {
+  constructor(private readonly lameduck: LameduckService) {}
+
+  afterInit(server: unknown): void {
+    this.lameduck.trackWebSockets(server);
+  }
+
+  handleConnection(client: WebSocket): void {
+    echoMessages(client);
+  }
 }
 
 /** The contract's app on one Nest platform: LameduckModule.forRoot() + bindApplication(). */
@@ -27,12 +50,14 @@ export function nestHarness(platform: Platform): ContractHarness {
       @Module({
         imports: [LameduckModule.forRoot({ ...options, ...probes })],
         controllers: [ContractController],
+        providers: [EchoGateway],
       })
       class ContractModule {}
       const app = await NestFactory.create(ContractModule, platform.createAdapter(), {
         logger: false,
         abortOnError: false,
       });
+      app.useWebSocketAdapter(new WsAdapter(app));
       const { lameduck } = app.get(LameduckService).bindApplication(app);
       await app.listen(0, '127.0.0.1');
       return {
