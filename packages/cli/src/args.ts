@@ -108,6 +108,15 @@ const SPEC: Readonly<Record<string, { kind: Kind; help: string }>> = {
     kind: 'int',
     help: '<ms>  client headers/body timeout (default 10000 + longest request)',
   },
+  '--websockets': {
+    kind: 'int',
+    help: `<n>  WebSocket clients on /ws (echo), reconnecting with back-off (default ${SIMULATE_DEFAULTS.webSockets})`,
+  },
+  '--socket-io': { kind: 'flag', help: 'the --websockets clients speak socket.io (path /ws)' },
+  '--sse': {
+    kind: 'int',
+    help: `<n>  SSE readers on /events, reconnecting after retry: (default ${SIMULATE_DEFAULTS.sseStreams})`,
+  },
   '--env': { kind: 'list', help: '<KEY=VALUE>  environment for the replicas (repeatable)' },
   '--drain-delay-ms': {
     kind: 'int',
@@ -288,6 +297,9 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     replace: values.has('--replace') ? true : undefined,
     protocol: pick<LoadKind>('--protocol'),
     connections: pick<number>('--connections'),
+    webSockets: pick<number>('--websockets'),
+    sseStreams: pick<number>('--sse'),
+    socketIo: values.has('--socket-io') ? true : undefined,
     rate: pick<number>('--rate'),
     newConnectionRate: pick<number>('--new-connection-rate'),
     slowRatio,

@@ -32,6 +32,13 @@ export const EXAMPLES: Readonly<Record<string, ExampleSpec>> = Object.freeze({
     env: { NEST_PLATFORM: 'fastify' },
     missingHint: BUILD_HINT,
   },
+  // /ws on IoAdapter: simulate it with --socket-io.
+  'nestjs-socketio': {
+    dir: 'nestjs',
+    entry: 'dist/main.js',
+    env: { NEST_PLATFORM: 'express', NEST_WEBSOCKETS: 'socket.io' },
+    missingHint: BUILD_HINT,
+  },
 });
 
 /** The drain delay the examples get unless --drain-delay-ms says otherwise. */

@@ -9,6 +9,7 @@ export type {
   FailureClass,
   LoadKind,
   LoadProfile,
+  LongLivedStats,
   LongRequestOutcome,
   PodOutcome,
   PreStop,

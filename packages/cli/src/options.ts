@@ -28,6 +28,8 @@ export const SIMULATE_DEFAULTS = Object.freeze({
   protocol: 'http' as LoadKind,
   deleteAfterMs: 1500,
   afterExitMs: 1000,
+  webSockets: 0,
+  sseStreams: 0,
   haproxyPath: 'haproxy',
   nginxPath: 'nginx',
   method: 'GET' as 'GET' | 'POST',
@@ -42,6 +44,8 @@ export const LIMITS = Object.freeze({
   rate: 5000,
   durationMs: 600_000,
   gracePeriodSeconds: 600,
+  /** WebSockets and SSE streams each. */
+  longLived: 5000,
 });
 
 export interface ResolvedSimulation {
@@ -70,6 +74,9 @@ export interface ResolvedSimulation {
   readonly durationMs: number | null;
   readonly longRequestMs: number | null;
   readonly requestTimeoutMs: number;
+  readonly webSockets: number;
+  readonly socketIo: boolean;
+  readonly sseStreams: number;
   readonly haproxyPath: string;
   readonly nginxPath: string;
   readonly method: 'GET' | 'POST';
@@ -244,6 +251,9 @@ export function resolveSimulation(options: SimulationOptions): ResolvedSimulatio
       min: 1,
       max: LIMITS.durationMs,
     }),
+    webSockets: number(options, 'webSockets', SIMULATE_DEFAULTS.webSockets, { max: LIMITS.longLived }),
+    socketIo: options.socketIo ?? false,
+    sseStreams: number(options, 'sseStreams', SIMULATE_DEFAULTS.sseStreams, { max: LIMITS.longLived }),
     haproxyPath: options.haproxyPath ?? SIMULATE_DEFAULTS.haproxyPath,
     nginxPath: options.nginxPath ?? SIMULATE_DEFAULTS.nginxPath,
     method,

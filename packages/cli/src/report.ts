@@ -1,4 +1,5 @@
 import type { PodTermination } from './kubelet.js';
+import { formatLongLived } from './long-lived.js';
 import type { ResolvedSimulation } from './options.js';
 import { plural } from './plural.js';
 import type { Replica } from './replicas.js';
@@ -309,6 +310,7 @@ export function formatReport(report: SimulationReport): string {
     );
   }
   for (const note of report.balancer.notes ?? []) lines.push(`  ${note}`);
+  lines.push(...formatLongLived(report));
   lines.push(`processes killed at the end of the run: ${report.processesKilledAtEnd}`, '');
   if (report.ok) {
     lines.push(

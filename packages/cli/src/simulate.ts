@@ -5,6 +5,7 @@ import { containerSupport } from './container.js';
 import { type PodTermination, terminatePod, watchReadiness } from './kubelet.js';
 import { sendLongRequest } from './load-http.js';
 import { LOADS } from './loads.js';
+import { LongLivedClients, longLivedProblems } from './long-lived.js';
 import { findFreePort, LOOPBACK, runAt, sleep } from './net-util.js';
 import { insideNetns, netnsSupport, simulateInNetns } from './netns.js';
 import { type ResolvedSimulation, resolveSimulation } from './options.js';
@@ -155,6 +156,14 @@ async function runSimulation(
   stopIfAborted();
   status(front.description);
 
+  const longLived = new LongLivedClients(settings, front);
+  cleanups.push(() => longLived.close());
+  if (longLived.any) {
+    status(`opening ${longLived.description}`);
+    await longLived.open();
+    stopIfAborted();
+  }
+
   const load = LOADS[settings.protocol]({
     method: settings.method,
     thinkMs: settings.thinkMs,
@@ -279,6 +288,7 @@ async function runSimulation(
   status(`${victim.name} exited; load goes on for ${settings.afterExitMs} ms`);
 
   await sleep(settings.afterExitMs, signal);
+  if (longLived.any) await longLived.settle(victim.name);
   if (settings.load === 'idle') await load.warmUp();
   load.stopSteady();
   if (durationTimer !== undefined) clearTimeout(durationTimer);
@@ -287,9 +297,11 @@ async function runSimulation(
   clearInterval(ticker);
   cancelLag();
 
+  const longLivedStats = longLived.any ? longLived.stats(victim.name) : undefined;
+  await longLived.close();
   const balancerStats = await front.stats(deletedAt);
   const killedAtEnd = await registry.killReplicas();
-  return assembleReport({
+  const report = assembleReport({
     settings,
     slowPath,
     records: longRecord === undefined ? load.records : [...load.records, longRecord],
@@ -302,6 +314,9 @@ async function runSimulation(
     killedAtEnd: killedAtEnd.length,
     startedAt,
   });
+  if (longLivedStats === undefined) return report;
+  const problems = [...report.problems, ...longLivedProblems(longLivedStats, victim.name)];
+  return { ...report, ok: problems.length === 0, problems, longLived: longLivedStats };
 }
 
 function summarizeRequestsFast(records: readonly RequestRecord[]): { ok: number; failed: number } {

@@ -106,6 +106,12 @@ export interface SimulationOptions {
   readonly longRequestMs?: number;
   /** How long the client waits for response headers or body before it counts a timeout. @default 10000 + the longest request */
   readonly requestTimeoutMs?: number;
+  /** WebSocket clients on `/ws` (echo), besides the HTTP load; they reconnect with back-off. @default 0 */
+  readonly webSockets?: number;
+  /** The WebSocket clients speak socket.io (socket.io-client, path `/ws`, WebSocket transport). @default false */
+  readonly socketIo?: boolean;
+  /** SSE readers on `/events`, besides the HTTP load; they reconnect after `retry:`. @default 0 */
+  readonly sseStreams?: number;
   /** The HAProxy binary. @default 'haproxy' */
   readonly haproxyPath?: string;
   /** The nginx binary. @default 'nginx' */
@@ -213,6 +219,28 @@ export interface BalancerStats {
   readonly notes?: readonly string[];
 }
 
+/** What the clients of one long-lived load (WebSockets or SSE streams) saw. */
+export interface LongLivedStats {
+  readonly clients: number;
+  /** Connections the server ended, by how: a close code (`1001`, `1006`…), `end`, `reset`, `status 503`… */
+  readonly endings: Readonly<Record<string, number>>;
+  /** Endings without a close frame or a clean end: 1006, resets, aborted bodies, statuses other than 200. */
+  readonly abnormal: number;
+  /** Endings of connections that were on the deleted pod. */
+  readonly endedOnDeletedPod: number;
+  readonly reconnects: number;
+  /** Clients that were on the deleted pod and reconnected to another one. */
+  readonly reconnectedElsewhere: number;
+  /** Clients that were on the deleted pod and came back to it (too early). */
+  readonly reconnectedToDeletedPod: number;
+  /** From the end of a connection on the deleted pod to the next open one. */
+  readonly reconnectDelayMs: { readonly p50: number; readonly max: number };
+  /** Connection attempts that failed (refused, reset, upgrade failed). */
+  readonly failedAttempts: number;
+  /** Connected when the load stopped. */
+  readonly openAtEnd: number;
+}
+
 export interface SimulationReport {
   /** True when no request failed and the pod exited by itself. */
   readonly ok: boolean;
@@ -252,6 +280,8 @@ export interface SimulationReport {
   readonly processesKilledAtEnd: number;
   /** Wall time of the whole run. */
   readonly durationMs: number;
+  /** WebSocket and SSE clients, when `webSockets` / `sseStreams` asked for them. */
+  readonly longLived?: { readonly webSockets?: LongLivedStats; readonly sseStreams?: LongLivedStats };
 }
 
 export type ProgressUpdate =
