@@ -28,7 +28,7 @@ type Kind = 'flag' | 'int' | 'number' | 'string' | 'list';
 const SPEC: Readonly<Record<string, { kind: Kind; help: string }>> = {
   '--example': {
     kind: 'string',
-    help: '<name|all>  run against an example of this repo: node-http, express, koa, fastify, nestjs-express, nestjs-fastify',
+    help: '<name|all>  run against an example of this repo: node-http, express, koa, fastify, nestjs-express, nestjs-fastify, nestjs-socketio',
   },
   '--replicas': {
     kind: 'int',
