@@ -31,6 +31,16 @@ export function reconnectDelayMs(attempt: number): number {
   return Math.round(ceiling * (0.5 + Math.random() * 0.5));
 }
 
+/** Clients that connect at the same time when a load opens: a fleet does not arrive in one burst. */
+const OPENING_BATCH = 50;
+
+/** Runs `connect` `count` times, at most {@link OPENING_BATCH} at once. */
+export async function openInBatches(count: number, connect: () => Promise<void>): Promise<void> {
+  for (let opened = 0; opened < count; opened += OPENING_BATCH) {
+    await Promise.all(Array.from({ length: Math.min(OPENING_BATCH, count - opened) }, connect));
+  }
+}
+
 /** The pod of a fresh connection, or undefined when the balancer cannot tell within 1 s. */
 export function podWithin(
   podOf: LongLivedOptions['podOf'],

@@ -5,6 +5,7 @@ import {
   type LongLivedLoad,
   type LongLivedOptions,
   LongLivedRecorder,
+  openInBatches,
   podWithin,
 } from './load-long-lived.js';
 import { plural } from './plural.js';
@@ -46,7 +47,7 @@ export function socketIoLoad(options: LongLivedOptions, path = '/ws'): LongLived
         reconnectionDelay: 1000,
         reconnectionDelayMax: 5000,
         randomizationFactor: 0.5,
-        timeout: 5000,
+        timeout: 10_000,
       });
       clients.push(client);
       let pod: string | undefined;
@@ -80,7 +81,7 @@ export function socketIoLoad(options: LongLivedOptions, path = '/ws'): LongLived
   return {
     description: `${plural(options.clients, 'socket.io client')} (WebSocket transport, path ${path}), socket.io reconnection`,
     async open() {
-      await Promise.all(Array.from({ length: options.clients }, () => connect()));
+      await openInBatches(options.clients, () => connect());
     },
     stats: (deletedPod) => recorder.stats(options.clients, deletedPod),
     async close() {

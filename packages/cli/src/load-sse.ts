@@ -3,6 +3,7 @@ import {
   type LongLivedLoad,
   type LongLivedOptions,
   LongLivedRecorder,
+  openInBatches,
   podWithin,
   reconnectDelayMs,
 } from './load-long-lived.js';
@@ -91,7 +92,7 @@ export function eventStreamLoad(options: LongLivedOptions, path = '/events'): Lo
   return {
     description: `${plural(options.clients, 'SSE stream')} on ${path}, reconnecting after retry:`,
     async open() {
-      await Promise.all(Array.from({ length: options.clients }, () => connect(1)));
+      await openInBatches(options.clients, () => connect(1));
     },
     stats: (deletedPod) => recorder.stats(options.clients, deletedPod),
     async close() {

@@ -3,6 +3,7 @@ import {
   type LongLivedLoad,
   type LongLivedOptions,
   LongLivedRecorder,
+  openInBatches,
   podWithin,
   reconnectDelayMs,
 } from './load-long-lived.js';
@@ -22,7 +23,7 @@ export function webSocketLoad(options: LongLivedOptions, path = '/ws'): LongLive
   const connect = (attempt: number, previous?: { pod: string | undefined; endedAt: number }): Promise<void> =>
     new Promise((resolve) => {
       if (closing) return resolve();
-      const ws = new WebSocket(url, { handshakeTimeout: 5000 });
+      const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
       sockets.add(ws);
       let pod: string | undefined;
       let opened = false;
@@ -61,7 +62,7 @@ export function webSocketLoad(options: LongLivedOptions, path = '/ws'): LongLive
   return {
     description: `${plural(options.clients, 'WebSocket')} on ${path} (echo), reconnecting with back-off`,
     async open() {
-      await Promise.all(Array.from({ length: options.clients }, () => connect(1)));
+      await openInBatches(options.clients, () => connect(1));
     },
     stats: (deletedPod) => recorder.stats(options.clients, deletedPod),
     async close() {

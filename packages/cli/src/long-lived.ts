@@ -12,7 +12,7 @@ type Kind = 'webSockets' | 'sseStreams';
 const LABELS: Record<Kind, string> = { webSockets: 'WebSockets', sseStreams: 'SSE streams' };
 
 /** How long, after the pod exited, clients it had get to reconnect before the report. */
-const RECONNECT_WAIT_MS = 5000;
+const RECONNECT_WAIT_MS = 10_000;
 
 /** The WebSocket and SSE clients of a run (none unless `--websockets` / `--sse` asked). */
 export class LongLivedClients {
