@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// Writes BENCHMARKS.md (tables) and bench/results/chart.svg (one chart) from the JSON of a bench
+// run: bench/results/bench.json (+ bench/results/rollout.json when the rollout ran on its own).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const DIR = join(import.meta.dirname, 'results');
+const bench = JSON.parse(readFileSync(join(DIR, 'bench.json'), 'utf8'));
+const rolloutFile = join(DIR, 'rollout.json');
+const rollout =
+  bench.rollout ?? (existsSync(rolloutFile) ? JSON.parse(readFileSync(rolloutFile, 'utf8')).runs : []);
+
+const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+const ms = (x) => (x === null || x === undefined ? '–' : `${Math.round(x)}`);
+
+function rolloutTables() {
+  if (rollout.length === 0) return ['(the rollout part did not run)'];
+  const balancers = [...new Set(rollout.map((r) => r.lb))];
+  const scenarios = [...new Set(rollout.map((r) => r.scenario))];
+  const peers = [...new Set(rollout.map((r) => r.peer))];
+  const lines = [];
+  for (const lb of balancers) {
+    lines.push(
+      `### --lb ${lb}`,
+      '',
+      `| peer | ${scenarios.join(' | ')} |`,
+      `| --- | ${scenarios.map(() => '---').join(' | ')} |`,
+    );
+    for (const peer of peers) {
+      const cells = scenarios.map((scenario) => {
+        const r = rollout.find((run) => run.lb === lb && run.peer === peer && run.scenario === scenario);
+        if (r === undefined) return '–';
+        if (r.error) return `error: ${r.error.slice(0, 60)}`;
+        const idle = r.failures?.idleClose ? ` (${r.failures.idleClose} idle-close)` : '';
+        return `${r.failed}/${r.total} failed${idle}; ${r.exit}${r.killed ? ' SIGKILL' : ''} after ${ms(r.exitAfterSigtermMs)} ms`;
+      });
+      lines.push(`| ${peer} | ${cells.join(' | ')} |`);
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
+function hotTables() {
+  const hot = bench.hotPath;
+  if (hot === undefined) return ['(the hot-path part did not run)'];
+  const lines = [
+    `${hot.rounds} rounds × ${hot.requests} requests per variant (after 3,000 warm-up requests), ${hot.connections} keep-alive connections, variants interleaved and the order rotated each round. CPU time is the server process's own (\`process.cpuUsage\`).`,
+    '',
+    '| variant | CPU µs per request: median (min–max) | requests/s: median (min–max) |',
+    '| --- | --- | --- |',
+    ...hot.rows.map(
+      (r) =>
+        `| ${r.name} | ${r.usPerRequest.median.toFixed(1)} (${r.usPerRequest.min.toFixed(1)}–${r.usPerRequest.max.toFixed(1)}) | ${Math.round(r.rate.median)} (${Math.round(r.rate.min)}–${Math.round(r.rate.max)}) |`,
+    ),
+    '',
+    '| comparison (paired by round) | CPU per request: median (min–max) |',
+    '| --- | --- |',
+    ...hot.comparisons.map((c) => `| ${c.name} | ${pct(c.median)} (${pct(c.min)} … ${pct(c.max)}) |`),
+  ];
+  return lines;
+}
+
+function drainTables() {
+  const drain = bench.idleDrain;
+  if (drain === undefined) return ['(the idle-drain part did not run)'];
+  return [
+    `${drain.rounds} rounds per size, lameduck and node's own \`server.close()\` + \`closeIdleConnections()\` alternating. Exit: from SIGTERM (drain delay 0, so the listener closes at once) to the process's exit. Heap: after GC, with the sockets open, minus before, per socket.`,
+    '',
+    '| idle sockets | lameduck exit ms: median (min–max) | node exit ms: median (min–max) | lameduck / node (median of pairs) | heap per socket, lameduck / node (bytes) | lameduck tracking per socket |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...drain.results.map(
+      (r) =>
+        `| ${r.sockets} | ${ms(r.lameduck.exitMs.median)} (${ms(r.lameduck.exitMs.min)}–${ms(r.lameduck.exitMs.max)}) | ${ms(r.node.exitMs.median)} (${ms(r.node.exitMs.min)}–${ms(r.node.exitMs.max)}) | ${r.exitRatio.toFixed(2)}× | ${Math.round(r.lameduck.heapPerSocket.median)} / ${Math.round(r.node.heapPerSocket.median)} | ${Math.round(r.trackedBytesPerSocket)} B |`,
+    ),
+  ];
+}
+
+function examplesTable() {
+  const file = join(DIR, 'examples.json');
+  if (!existsSync(file)) return ['(the examples matrix did not run)'];
+  const runs = JSON.parse(readFileSync(file, 'utf8')).runs;
+  const scenarios = [...new Set(runs.map((r) => r.scenario))];
+  const lines = [
+    `| balancer | example | ${scenarios.join(' | ')} |`,
+    `| --- | --- | ${scenarios.map(() => '---').join(' | ')} |`,
+  ];
+  for (const lb of [...new Set(runs.map((r) => r.lb))]) {
+    for (const example of [...new Set(runs.map((r) => r.example))]) {
+      const cells = scenarios.map((scenario) => {
+        const r = runs.find((run) => run.lb === lb && run.example === example && run.scenario === scenario);
+        if (r === undefined) return '–';
+        if (r.error) return `error: ${r.error.slice(0, 60)}`;
+        return `${r.failed}/${r.total} failed${r.idleClose ? ` (${r.idleClose} idle-close)` : ''}; ${r.exit}${r.killed ? ' SIGKILL' : ''}, ${ms(r.exitAfterSigtermMs)} ms`;
+      });
+      lines.push(`| ${lb} | ${example} | ${cells.join(' | ')} |`);
+    }
+  }
+  return lines;
+}
+
+/** One chart: failed requests per peer in the rollout, summed over every balancer, per scenario. */
+function chart() {
+  const peers = [...new Set(rollout.map((r) => r.peer))];
+  const scenarios = [...new Set(rollout.map((r) => r.scenario))];
+  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
+  const totals = peers.map((peer) =>
+    scenarios.map((scenario) =>
+      rollout
+        .filter((r) => r.peer === peer && r.scenario === scenario)
+        .reduce((sum, r) => sum + (r.failed ?? 0), 0),
+    ),
+  );
+  const max = Math.max(1, ...totals.flat());
+  const rowH = 14;
+  const groupH = rowH * scenarios.length + 12;
+  const left = 200;
+  const width = 760;
+  const height = 60 + peers.length * groupH;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<text x="10" y="18" font-size="13">Failed requests in one simulated rollout, summed over ${[...new Set(rollout.map((r) => r.lb))].join(', ')}</text>`,
+    ...scenarios.map(
+      (s, i) =>
+        `<rect x="${10 + i * 150}" y="28" width="10" height="10" fill="${colors[i]}"/><text x="${24 + i * 150}" y="37">${s}</text>`,
+    ),
+  ];
+  peers.forEach((peer, p) => {
+    const y0 = 50 + p * groupH;
+    parts.push(`<text x="10" y="${y0 + (rowH * scenarios.length) / 2 + 4}">${peer}</text>`);
+    scenarios.forEach((_, s) => {
+      const value = totals[p][s];
+      const w = Math.max(1, (value / max) * (width - left - 60));
+      parts.push(
+        `<rect x="${left}" y="${y0 + s * rowH}" width="${w.toFixed(1)}" height="${rowH - 2}" fill="${colors[s]}"/>`,
+      );
+      parts.push(`<text x="${left + w + 4}" y="${y0 + s * rowH + 10}">${value}</text>`);
+    });
+  });
+  parts.push('</svg>', '');
+  return parts.join('\n');
+}
+
+writeFileSync(join(DIR, 'chart.svg'), chart());
+const m = bench.machine ?? {};
+const doc = [
+  '# Benchmarks',
+  '',
+  `One full run of \`npx pnpm@12.4.2 run bench\` (then \`node bench/report.mjs\`, which writes this file and the chart from [bench/results/bench.json](bench/results/bench.json)).`,
+  `Machine: ${m.cpus ?? '?'}, ${m.memoryGb ?? '?'} GB, Node ${m.node ?? '?'}, Linux ${m.kernel ?? '?'}; load average at the start ${m.load ?? '?'} — the machine was shared with other jobs during the run, so absolute times are noisy; the comparisons within a table are the point. Date: ${bench.date ?? '?'}.`,
+  '',
+  '![failed requests per peer](bench/results/chart.svg)',
+  '',
+  '## Rollout: lameduck and its peers on every balancer',
+  '',
+  'The same `lameduck simulate` rollout for each (2 replicas, each PID 1 of its own PID namespace; one pod deleted; grace period 10 s). `steady`: 100 req/s over 8 keep-alive connections, 20 % slow, lag 1 s. `POST + sparse`: 1,000 keep-alive connections each sending a JSON `POST /` after an exponential think time (mean 1.5 s), lag 1 s. `lag > delay`: the endpoint goes 4.5 s after the deletion, later than the 3 s delay. lameduck runs `examples/node-http` with `LAMEDUCK_DRAIN_DELAY_MS=3000`; the peers are in [bench/peers](bench/peers), wired as their READMEs recommend (terminus and lightship with the same 3 s delay). Each cell: failed requests (idle-close races among them), how the pod ended, and when.',
+  '',
+  ...rolloutTables(),
+  '## The examples on the kernel balancer and on nginx',
+  '',
+  '`node bench/examples-matrix.mjs`: every example with `LAMEDUCK_DRAIN_DELAY_MS=3000`, default lag 1 s and grace period 30 s; `POST + sparse` is 1,000 keep-alive connections, `idle` 100 idle ones.',
+  '',
+  ...examplesTable(),
+  '',
+  '## Hot path: CPU time per request, bare framework vs its lameduck adapter',
+  '',
+  ...hotTables(),
+  '',
+  '## Drain of idle keep-alive sockets',
+  '',
+  ...drainTables(),
+  '',
+];
+writeFileSync(resolve(import.meta.dirname, '..', 'BENCHMARKS.md'), doc.join('\n'));
+process.stderr.write('report: BENCHMARKS.md and bench/results/chart.svg written\n');
