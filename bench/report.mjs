@@ -32,7 +32,7 @@ function rolloutTables() {
         if (r === undefined) return '–';
         if (r.error) return `error: ${r.error.slice(0, 60)}`;
         const idle = r.failures?.idleClose ? ` (${r.failures.idleClose} idle-close)` : '';
-        return `${r.failed}/${r.total} failed${idle}; ${r.exit}${r.killed ? ' SIGKILL' : ''} after ${ms(r.exitAfterSigtermMs)} ms`;
+        return `${r.failed}/${r.total} failed${idle}; ${r.killed ? 'SIGKILLed' : r.exit} after ${ms(r.exitAfterSigtermMs)} ms`;
       });
       lines.push(`| ${peer} | ${cells.join(' | ')} |`);
     }
@@ -58,6 +58,15 @@ function hotTables() {
     '| --- | --- |',
     ...hot.comparisons.map((c) => `| ${c.name} | ${pct(c.median)} (${pct(c.min)} … ${pct(c.max)}) |`),
   ];
+  const same = hot.comparisons.find((c) => c.name.startsWith('control: bare vs bare'));
+  const plus2 = hot.comparisons.find((c) => c.name.startsWith('control: +2 %'));
+  if (same !== undefined && plus2 !== undefined) {
+    const resolves = Math.abs(same.median) <= 0.01 && plus2.median >= 0.01 && plus2.median <= 0.03;
+    lines.push(
+      '',
+      `Resolution check of this run: bare vs bare ${pct(same.median)}, +2 % control ${pct(plus2.median)} — ${resolves ? 'the bench resolved 2 % in this run' : 'the bench did NOT resolve 2 % in this run (bare vs bare must be within ±1 % and the control between +1 and +3 %); the adapter figures above are not conclusive'}.`,
+    );
+  }
   return lines;
 }
 
@@ -71,7 +80,7 @@ function drainTables() {
     '| --- | --- | --- | --- | --- | --- |',
     ...drain.results.map(
       (r) =>
-        `| ${r.sockets} | ${ms(r.lameduck.exitMs.median)} (${ms(r.lameduck.exitMs.min)}–${ms(r.lameduck.exitMs.max)}) | ${ms(r.node.exitMs.median)} (${ms(r.node.exitMs.min)}–${ms(r.node.exitMs.max)}) | ${r.exitRatio.toFixed(2)}× | ${Math.round(r.lameduck.heapPerSocket.median)} / ${Math.round(r.node.heapPerSocket.median)} | ${Math.round(r.trackedBytesPerSocket)} B |`,
+        `| ${r.sockets.toLocaleString('en')} | ${ms(r.lameduck.exitMs.median)} (${ms(r.lameduck.exitMs.min)}–${ms(r.lameduck.exitMs.max)}) | ${ms(r.node.exitMs.median)} (${ms(r.node.exitMs.min)}–${ms(r.node.exitMs.max)}) | ${r.exitRatio.toFixed(2)}× | ${Math.round(r.lameduck.heapPerSocket.median)} / ${Math.round(r.node.heapPerSocket.median)} | ${Math.round(r.trackedBytesPerSocket)} B |`,
     ),
   ];
 }
@@ -91,7 +100,7 @@ function examplesTable() {
         const r = runs.find((run) => run.lb === lb && run.example === example && run.scenario === scenario);
         if (r === undefined) return '–';
         if (r.error) return `error: ${r.error.slice(0, 60)}`;
-        return `${r.failed}/${r.total} failed${r.idleClose ? ` (${r.idleClose} idle-close)` : ''}; ${r.exit}${r.killed ? ' SIGKILL' : ''}, ${ms(r.exitAfterSigtermMs)} ms`;
+        return `${r.failed}/${r.total} failed${r.idleClose ? ` (${r.idleClose} idle-close)` : ''}; ${r.killed ? 'SIGKILLed' : r.exit}, ${ms(r.exitAfterSigtermMs)} ms`;
       });
       lines.push(`| ${lb} | ${example} | ${cells.join(' | ')} |`);
     }
