@@ -10,6 +10,8 @@ const rolloutFile = join(DIR, 'rollout.json');
 const rollout =
   bench.rollout ?? (existsSync(rolloutFile) ? JSON.parse(readFileSync(rolloutFile, 'utf8')).runs : []);
 
+const START = '<!-- bench/report.mjs: generated from bench/results/*.json, from here -->';
+const END = '<!-- bench/report.mjs: to here -->';
 const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 const ms = (x) => (x === null || x === undefined ? '–' : `${Math.round(x)}`);
 
@@ -128,6 +130,7 @@ function chart() {
   const height = 60 + peers.length * groupH;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    '<title>Failed requests per peer and scenario in the simulated rollout</title>',
     `<text x="10" y="18" font-size="13">Failed requests in one simulated rollout, summed over ${[...new Set(rollout.map((r) => r.lb))].join(', ')}</text>`,
     ...scenarios.map(
       (s, i) =>
@@ -153,9 +156,10 @@ function chart() {
 writeFileSync(join(DIR, 'chart.svg'), chart());
 const m = bench.machine ?? {};
 const doc = [
-  '# Benchmarks',
+  START,
+  '## One full bench run: the peers, the examples, the hot path, the idle drain',
   '',
-  `One full run of \`npx pnpm@12.4.2 run bench\` (then \`node bench/report.mjs\`, which writes this file and the chart from [bench/results/bench.json](bench/results/bench.json)).`,
+  `One full run of \`npx pnpm@12.4.2 run bench\` (then \`node bench/report.mjs\`, which writes this part and the chart from [bench/results/bench.json](bench/results/bench.json)).`,
   `Machine: ${m.cpus ?? '?'}, ${m.memoryGb ?? '?'} GB, Node ${m.node ?? '?'}, Linux ${m.kernel ?? '?'}; load average at the start ${m.load ?? '?'} — the machine was shared with other jobs during the run, so absolute times are noisy; the comparisons within a table are the point. Date: ${bench.date ?? '?'}.`,
   '',
   '![failed requests per peer](bench/results/chart.svg)',
@@ -178,7 +182,15 @@ const doc = [
   '## Drain of idle keep-alive sockets',
   '',
   ...drainTables(),
-  '',
+  END,
 ];
-writeFileSync(resolve(import.meta.dirname, '..', 'BENCHMARKS.md'), doc.join('\n'));
+// BENCHMARKS.md has other sections too: only the part between the markers is this script's.
+const target = resolve(import.meta.dirname, '..', 'BENCHMARKS.md');
+const current = existsSync(target) ? readFileSync(target, 'utf8') : '# Benchmarks\n';
+const generated = doc.join('\n');
+const next =
+  current.includes(START) && current.includes(END)
+    ? current.slice(0, current.indexOf(START)) + generated + current.slice(current.indexOf(END) + END.length)
+    : `${current.trimEnd()}\n\n${generated}\n`;
+writeFileSync(target, next);
 process.stderr.write('report: BENCHMARKS.md and bench/results/chart.svg written\n');
