@@ -166,7 +166,7 @@ const doc = [
   '',
   '## Rollout: lameduck and its peers on every balancer',
   '',
-  'The same `lameduck simulate` rollout for each (2 replicas, each PID 1 of its own PID namespace; one pod deleted; grace period 10 s). `steady`: 100 req/s over 8 keep-alive connections, 20 % slow, lag 1 s. `POST + sparse`: 1,000 keep-alive connections each sending a JSON `POST /` after an exponential think time (mean 1.5 s), lag 1 s. `lag > delay`: the endpoint goes 4.5 s after the deletion, later than the 3 s delay. lameduck runs `examples/node-http` with `LAMEDUCK_DRAIN_DELAY_MS=3000`; the peers are in [bench/peers](bench/peers), wired as their READMEs recommend (terminus and lightship with the same 3 s delay). Each cell: failed requests (idle-close races among them), how the pod ended, and when.',
+  'The same `lameduck simulate` rollout for each (2 replicas, each PID 1 of its own PID namespace; one pod deleted; grace period 10 s). `steady`: 100 req/s over 8 keep-alive connections, 20 % slow, lag 1 s. `POST + sparse`: 1,000 keep-alive connections each sending a JSON `POST /` after an exponential think time (mean 1.5 s), lag 1 s. `lag > delay`: the endpoint goes 4.5 s after the deletion, later than the 3 s delay. lameduck runs `examples/node-http` with `LAMEDUCK_DRAIN_DELAY_MS=3000`; the peers are in [bench/peers](bench/peers), wired as their READMEs recommend (terminus and lightship with the same 3 s delay; NestJS with `enableShutdownHooks()` on the Express platform). Each cell: failed requests (idle-close races among them), how the pod ended, and when.',
   '',
   ...rolloutTables(),
   '## The examples on the kernel balancer and on nginx',

@@ -21,6 +21,7 @@ export const PEERS = {
   stoppable: ['bench/peers/stoppable.mjs'],
   lightship: ['bench/peers/lightship.mjs'],
   'fastify + close-with-grace': ['bench/peers/fastify-close-with-grace.mjs'],
+  'nestjs enableShutdownHooks()': ['bench/peers/nestjs-shutdown-hooks.mjs'],
 };
 
 const SCENARIOS = {
