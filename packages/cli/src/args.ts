@@ -142,6 +142,7 @@ export function helpText(): string {
     'Usage: lameduck simulate [options] -- <command that starts one replica>',
     '       lameduck simulate --example <name|all> [options]',
     '       lameduck --version',
+    '       lameduck doctor [--format human|json|sarif] [paths…]   (lameduck doctor --help)',
     '',
     'Starts replicas of your service as containers (PID 1 of a PID namespace each), puts a',
     "balancer in front (kube-proxy's nftables rules, a user-space kube-proxy, or HAProxy),",
@@ -195,7 +196,9 @@ export function parseArgs(argv: readonly string[]): CliRequest {
   if (subcommand === '--help' || subcommand === '-h' || subcommand === 'help') return { kind: 'help' };
   if (subcommand === '--version' || subcommand === '-v') return { kind: 'version' };
   if (subcommand !== 'simulate') {
-    throw usageError(`unknown command ${JSON.stringify(subcommand)}; the command is \`simulate\`.`);
+    throw usageError(
+      `unknown command ${JSON.stringify(subcommand)}; the commands are \`simulate\` and \`doctor\`.`,
+    );
   }
   const separator = rest.indexOf('--');
   const flags = separator === -1 ? rest : rest.slice(0, separator);

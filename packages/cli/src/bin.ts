@@ -18,6 +18,11 @@ void runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   scriptPath: process.argv[1] ?? process.cwd(),
   signal: controller.signal,
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
 }).then((code) => {
   process.exitCode = code;
   process.removeListener('SIGINT', onSignal);

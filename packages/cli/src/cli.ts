@@ -1,5 +1,6 @@
 import { ErrorCodes, LameduckError } from '@lameduck/core';
 import { helpText, parseArgs } from './args.js';
+import { runDoctor } from './doctor/command.js';
 import { EXAMPLE_DRAIN_DELAY_MS, findRepoRoot, type ResolvedExample, resolveExamples } from './examples.js';
 import { resolveSimulation } from './options.js';
 import { createProgress, type ProgressSink } from './progress.js';
@@ -15,6 +16,8 @@ export interface CliIo {
   /** Where to look for the repo for `--example`, besides the working directory. */
   readonly scriptPath?: string;
   readonly signal?: AbortSignal;
+  /** Standard input, for `lameduck doctor -`. */
+  readonly readStdin?: () => Promise<string>;
 }
 
 export const EXIT_OK = 0;
@@ -24,6 +27,7 @@ export const EXIT_INTERRUPTED = 130;
 
 /** Runs `lameduck …` and resolves with the exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'doctor') return runDoctor(argv.slice(1), io);
   let request: ReturnType<typeof parseArgs>;
   try {
     request = parseArgs(argv);

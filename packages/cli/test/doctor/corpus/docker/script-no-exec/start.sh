@@ -1,0 +1,5 @@
+#!/bin/sh
+set -e
+node migrate.js
+echo "starting"
+node server.js

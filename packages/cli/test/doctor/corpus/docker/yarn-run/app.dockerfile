@@ -1,0 +1,3 @@
+FROM node:20-slim
+COPY . .
+CMD ["yarn", "run", "serve"]
