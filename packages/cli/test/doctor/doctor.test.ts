@@ -17,6 +17,7 @@ const EXPECTED: ReadonlyArray<[string, number, string]> = [
   ['docker/continuation-bad/Dockerfile', 7, 'dockerfile/shell-form'],
   ['docker/dumb-init-sh/Dockerfile', 4, 'dockerfile/shell-entry'],
   ['docker/entry-sh-c/Containerfile', 3, 'dockerfile/shell-entry'],
+  ['docker/escape-bad/Dockerfile', 6, 'dockerfile/shell-form'],
   ['docker/heredoc-bad/Dockerfile', 7, 'script/no-exec'],
   ['docker/multi-stage-bad/Dockerfile', 11, 'dockerfile/shell-form'],
   ['docker/npm-start/Dockerfile', 4, 'dockerfile/package-manager'],
