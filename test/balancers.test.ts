@@ -89,14 +89,10 @@ for (const lb of MODES) {
         expect(available[lb], MISSING[lb]).toBe(true);
         const [report, text] = await run(lb, scenario, options(lb, scenario));
         expect(report.settings.lb, text).toBe(lb);
-        const races = report.requests.failures.idleClose;
-        if (races > 0)
-          console.warn(`${lb} ${scenario}: ${races} idle-close race(s) of ${report.requests.total}`);
-        // Open finding: with POST on sparse keep-alive connections, lameduck's close of idle
-        // sockets at the listener close still meets a request now and then (the idle-close
-        // race, about 1 in 1,000 requests on this loaded machine). Every other class stays 0.
-        expect(report.requests.failed - races, text).toBe(0);
-        expect(races, text).toBeLessThanOrEqual(Math.ceil(report.requests.total / 200));
+        // POST on sparse keep-alive connections is where the idle-close race would show: the
+        // idle sockets stay open while their clients still reuse them (see core's closing).
+        expect(report.requests.failures.idleClose, text).toBe(0);
+        expect(report.requests.failed, text).toBe(0);
         expect(report.pod.exitCode, text).toBe(0);
         expect(report.pod.killed, text).toBe(false);
         if (scenario === 'post-sparse') {

@@ -21,16 +21,28 @@ interface SocketEntry {
   /**
    * The grace timer of a socket with no request in flight that may still send one: it has not
    * sent its first request yet, or the headers of its next one are still arriving.
+   * `GRACE_OVER` once it fired: a socket gets one grace.
    */
   graceTimer: unknown;
   /** Closed by lameduck at the end of its grace while request headers were still arriving. */
   cutMidHeaders: boolean;
 }
 
+/** `SocketEntry.graceTimer` once the grace has run out. */
+const GRACE_OVER = Symbol('grace over');
+
 export interface ConnectionTrackerOptions {
   readonly clock: Clock;
   /** How long a connection that has not sent a request yet may take to send one once closing. */
   readonly firstRequestGraceMs: number;
+  /**
+   * Closing: while clients keep reusing their kept-alive sockets, idle ones stay open (any of
+   * them may be the next one reused); they close once no socket was reused for this long.
+   * 0 closes idle sockets as soon as the listener closes.
+   */
+  readonly keepAliveQuietMs: number;
+  /** The longest idle sockets are kept open that way, from the listener close. */
+  readonly keepIdleMaxMs: number;
   /** The instance named in diagnostics_channel messages. */
   readonly owner?: object;
 }
@@ -46,6 +58,8 @@ export interface ConnectionTrackerOptions {
 export class ConnectionTracker {
   private readonly clock: Clock;
   private readonly firstRequestGraceMs: number;
+  private readonly keepAliveQuietMs: number;
+  private readonly keepIdleMaxMs: number;
   private readonly owner: object | undefined;
   private readonly sockets = new Map<Socket, SocketEntry>();
   private readonly inFlight = new Set<ServerResponse>();
@@ -54,6 +68,11 @@ export class ConnectionTracker {
   /** Counts requests as `requestsDuringDrain` (from `startDraining()`, or earlier for admin servers). */
   private counting = false;
   private closing = false;
+  /** When a kept-alive socket last carried another request while draining. */
+  private lastReuseAt: number | undefined;
+  /** Closing while clients still reuse their sockets: idle ones stay open until it is quiet. */
+  private keepingIdle = false;
+  private quietTimer: unknown;
   private onAllClosed: (() => void) | undefined;
 
   /** Requests that started after draining began. */
@@ -73,6 +92,8 @@ export class ConnectionTracker {
   constructor(options: ConnectionTrackerOptions) {
     this.clock = options.clock;
     this.firstRequestGraceMs = options.firstRequestGraceMs;
+    this.keepAliveQuietMs = options.keepAliveQuietMs;
+    this.keepIdleMaxMs = options.keepIdleMaxMs;
     this.owner = options.owner;
   }
 
@@ -98,7 +119,7 @@ export class ConnectionTracker {
   release = (socket: Socket): void => {
     const entry = this.sockets.get(socket);
     if (entry === undefined) return;
-    if (entry.graceTimer !== undefined) this.clock.clearTimeout(entry.graceTimer);
+    this.clearGrace(entry);
     this.sockets.delete(socket);
     this.notifyIfEmpty();
   };
@@ -117,6 +138,8 @@ export class ConnectionTracker {
     if (this.counting) this.requestsDuringDrain += 1;
     if (this.draining) {
       if (channels.drainRequest.hasSubscribers) channels.drainRequest.publish({ lameduck: this.owner });
+      // A second (or later) request on one socket: its client reuses kept-alive connections.
+      if (entry.requests > 1) this.lastReuseAt = this.clock.now();
       this.markConnectionClose(res);
     }
     // One shared listener (no closure per request); 'close' fires once per response.
@@ -157,18 +180,53 @@ export class ConnectionTracker {
   }
 
   /**
-   * Listener closed: idle sockets close now, busy ones after their last response. The check
-   * waits for one poll phase of the event loop so that bytes already received are read: a
-   * socket whose next request is arriving is served (with `Connection: close`), not cut off.
+   * Listener closed: busy sockets close after their last response; idle ones close now, or,
+   * while clients are still reusing their kept-alive sockets, once that has been quiet for
+   * `keepAliveQuietMs`. Closing an idle socket races with a client that sends on it at that
+   * moment (HTTP/1.1 cannot tell an idle client "going away"), and a non-idempotent request
+   * lost that way is never retried; a socket that is reused instead gets its answer with
+   * `Connection: close`. The check waits for one poll phase of the event loop so that bytes
+   * already received are read: a socket whose next request is arriving is served, not cut off.
    */
   startClosing(): void {
     this.startDraining();
     this.closing = true;
     setImmediate(() =>
       setImmediate(() => {
-        for (const socket of this.sockets.keys()) this.closeIfIdle(socket);
+        if (this.lastReuseAt === undefined) this.closeIdle();
+        else this.keepIdleUntilQuiet();
       }),
     );
+  }
+
+  /** Closes every idle socket now (those with a request arriving get their grace first). */
+  private closeIdle(): void {
+    this.stopKeepingIdle();
+    for (const socket of this.sockets.keys()) this.closeIfIdle(socket);
+  }
+
+  private keepIdleUntilQuiet(): void {
+    const until = this.clock.now() + this.keepIdleMaxMs;
+    const check = (): void => {
+      this.quietTimer = undefined;
+      const now = this.clock.now();
+      const quietAt = (this.lastReuseAt ?? now) + this.keepAliveQuietMs;
+      if (now >= quietAt || now >= until) {
+        this.closeIdle();
+        return;
+      }
+      this.keepingIdle = true;
+      const timer = this.clock.setTimeout(check, Math.min(quietAt, until) - now);
+      timer.unref?.();
+      this.quietTimer = timer;
+    };
+    check();
+  }
+
+  private stopKeepingIdle(): void {
+    this.keepingIdle = false;
+    if (this.quietTimer !== undefined) this.clock.clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
   }
 
   /** Resolves when every tracked socket has closed. */
@@ -185,6 +243,7 @@ export class ConnectionTracker {
 
   /** Drain timeout: destroys every socket still open and counts it. */
   destroyAll(): void {
+    this.stopKeepingIdle();
     for (const socket of [...this.sockets.keys()]) {
       this.sockets.delete(socket);
       // A terminated WebSocket's socket is already destroyed and counted as a WebSocket.
@@ -214,7 +273,7 @@ export class ConnectionTracker {
       this.sockets.set(socket, entry);
       const created = entry;
       socket.once('close', () => {
-        if (created.graceTimer !== undefined) this.clock.clearTimeout(created.graceTimer);
+        this.clearGrace(created);
         if (!this.sockets.delete(socket)) return;
         if (created.cutMidHeaders) this.socketsClosedMidHeaders += 1;
         else if (this.draining) {
@@ -233,6 +292,8 @@ export class ConnectionTracker {
   private closeIfIdle(socket: Socket): void {
     const entry = this.sockets.get(socket);
     if (entry === undefined || entry.inFlight !== 0) return;
+    // Its grace is running: the end of the grace decides.
+    if (entry.graceTimer !== undefined && entry.graceTimer !== GRACE_OVER) return;
     // Bytes since the socket went idle: a request is arriving. A connection accepted just
     // before the listener closed usually has its first request on the way. Either gets a
     // bounded grace to complete its request headers (a request whose headers are complete is
@@ -247,14 +308,23 @@ export class ConnectionTracker {
     ) {
       const requestsBefore = entry.requests;
       entry.graceTimer = this.clock.setTimeout(() => {
+        entry.graceTimer = GRACE_OVER;
         // A request completed its headers meanwhile: it is (or was) served like any other.
         if (entry.inFlight !== 0 || entry.requests !== requestsBefore) return;
         this.closeIfIdle(socket);
       }, this.firstRequestGraceMs);
       return;
     }
+    // Idle between requests while clients still reuse theirs: it may be the next one reused.
+    if (this.keepingIdle && !arriving && entry.requests !== 0) return;
     if (arriving) entry.cutMidHeaders = true;
     socket.destroy();
+  }
+
+  private clearGrace(entry: SocketEntry): void {
+    if (entry.graceTimer !== undefined && entry.graceTimer !== GRACE_OVER) {
+      this.clock.clearTimeout(entry.graceTimer);
+    }
   }
 
   private closeAfterResponse(socket: Socket): void {
@@ -274,7 +344,9 @@ export class ConnectionTracker {
   }
 
   private notifyIfEmpty(): void {
-    if (this.sockets.size !== 0 || this.onAllClosed === undefined) return;
+    if (this.sockets.size !== 0) return;
+    if (this.keepingIdle) this.stopKeepingIdle();
+    if (this.onAllClosed === undefined) return;
     const notify = this.onAllClosed;
     this.onAllClosed = undefined;
     notify();

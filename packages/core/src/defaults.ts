@@ -9,7 +9,8 @@ export const DEFAULTS = Object.freeze({
   drainDelayMsElsewhere: 0,
   /**
    * Adaptive drain delay: once past `drainDelayMinMs`, the delay ends after this long without
-   * new traffic (probes aside).
+   * new traffic (probes aside). Closing: idle keep-alive sockets close after this long without
+   * a client reusing its socket.
    */
   drainQuietMs: 1000,
   drainTimeoutMs: 10_000,

@@ -101,6 +101,8 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
         DEFAULTS.firstRequestGraceMs,
         Math.floor(this.options.drainTimeoutMs / 2),
       ),
+      keepAliveQuietMs: this.options.drainQuietMs,
+      keepIdleMaxMs: Math.floor(this.options.drainTimeoutMs / 2),
       owner: this,
     };
     this.connections = new ConnectionTracker(trackerOptions);

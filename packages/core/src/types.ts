@@ -69,8 +69,10 @@ export interface LameduckOptions {
    */
   readonly drainDelayMinMs?: number;
   /**
-   * Adaptive drain delay: how long without new traffic counts as the traffic having left.
-   * Env: `LAMEDUCK_DRAIN_QUIET_MS`.
+   * How long without new traffic counts as the traffic having left: ends the adaptive drain
+   * delay; and once the listener closed, idle keep-alive sockets stay open while clients are
+   * still reusing theirs, and close after this long without a reuse (at most half the drain
+   * timeout). `0` closes idle sockets as the listener closes. Env: `LAMEDUCK_DRAIN_QUIET_MS`.
    * @default 1000
    */
   readonly drainQuietMs?: number;
