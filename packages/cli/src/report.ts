@@ -163,6 +163,7 @@ export function buildProblems(
       `${requests.failed} of ${plural(requests.total, 'request')} failed (${failureBreakdown(requests)})`,
     );
   }
+  if (requests.failures.idleClose > 0) problems.push(idleCloseHint(pod.name));
   if (pod.killed) {
     problems.push(`${pod.name} did not exit within the grace period and was killed with SIGKILL`);
   } else if (pod.signal !== undefined && pod.signal !== null) {
@@ -182,6 +183,11 @@ export function buildProblems(
   const cause = problems.length === 0 ? undefined : signalCause(pod);
   if (cause !== undefined) problems.push(cause);
   return problems;
+}
+
+/** What the idle-close race is and what avoids it. */
+function idleCloseHint(podName: string): string {
+  return `idle-close race: ${podName} closed idle keep-alive connections while their clients were still using them, and a request sent at that moment was lost (a POST is never retried). Close an idle connection only once its clients have stopped reusing theirs: lameduck does so unless LAMEDUCK_DRAIN_QUIET_MS is 0`;
 }
 
 /** Whether a process name is node's (`node`, `node20`, `nodejs`). */

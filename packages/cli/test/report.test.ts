@@ -131,6 +131,18 @@ describe('buildProblems', () => {
     );
     expect(problems).toHaveLength(3);
   });
+
+  it('names the idle-close race and what avoids it', () => {
+    const problems = buildProblems(
+      summarizeRequests([record(), record({ failure: 'idleClose', error: 'other side closed' })]),
+      { name: 'pod-1', killed: false },
+      null,
+    );
+    expect(problems[0]).toBe('1 of 2 requests failed (idle-close race 1)');
+    expect(problems[1]).toMatch(/^idle-close race: pod-1 closed idle keep-alive connections while/);
+    expect(problems[1]).toContain('LAMEDUCK_DRAIN_QUIET_MS');
+    expect(problems).toHaveLength(2);
+  });
 });
 
 describe('earlyCloseHint', () => {
