@@ -1,151 +1,331 @@
 #!/usr/bin/env node
-// Hot path: CPU time per request of the server process (process.cpuUsage, over IPC) for each
-// framework bare and with its lameduck adapter, variants interleaved round by round (the order
-// rotates each round), every figure the median over the rounds with its spread. Two controls
-// prove the bench can resolve 2 %: bare vs bare (must show ~0) and bare + 2 % of work added on
-// purpose (must show ~+2 %). Writes nothing itself; run.mjs collects the result.
-import { fork } from 'node:child_process';
+// Hot path: CPU time per request of the server process for each framework bare and with its
+// lameduck adapter (Express, Koa, Fastify, NestJS on Express and on Fastify), built to resolve
+// 2 %. The method:
+//   - one server process per variant, started once and kept for the whole run, each warmed up
+//     before anything is measured (the JIT settles in the first thousands of requests);
+//   - the server's own user + system CPU time (process.cpuUsage over IPC) over exactly N
+//     requests, never wall time: time the machine spends on other jobs is not counted;
+//   - a cheap client (hot/client.mjs) with fixed keep-alive connections, so that on 2 cores the
+//     client does not eat the server's core;
+//   - pinned CPUs when taskset is there: the client on the first, every server on the last;
+//   - many short blocks: in each round, each pair (bare, lameduck) is measured in 8 slices a
+//     side, alternating A B B A A B B A … (B A A B … in the next round), so both variants see the
+//     same moments of the machine and each comes as often right after a switch as not; each block
+//     gives one paired ratio, the median over its neighbouring slices (a burst of load that hits
+//     one slice does not decide it); the pairs' order rotates round by round;
+//   - every figure the median over the blocks with its spread (quartiles, min–max) and a ~95 %
+//     interval of the median;
+//   - two controls in the same rounds: bare vs a second bare process (must show ~0) and bare vs
+//     bare + extra work calibrated in CPU time to 2 % of a bare request (must show ~+2 %).
+// Progress on stderr. Returns the result; run.mjs writes it.
+//
+//   BENCH_HOT_SECONDS=420     time budget for the measured rounds (the warm-up comes on top)
+//   BENCH_HOT_REQUESTS=2000   requests per variant in one block
+//   BENCH_HOT_ROUNDS          a cap on the number of rounds (default: as many as the budget fits)
+//   BENCH_HOT_FRAMEWORKS=express,koa   only some frameworks (the controls always run)
+import { execFileSync, fork } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
+import { openClient } from './hot/client.mjs';
+import { median, summary } from './stats.mjs';
+
+export { median };
 
 const SERVER = join(import.meta.dirname, 'hot', 'server.mjs');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
-const WARMUP = 3000;
-const CONNECTIONS = 32;
+export const FRAMEWORKS = ['express', 'koa', 'fastify', 'nestjs-express', 'nestjs-fastify'];
+const CONNECTIONS = 16;
+const WARMUP = 30_000;
+const WARMUP_SLICES = 6;
+const CONTROL_SHARE = 0.02;
+const SLICES = 8;
 
-function start(framework, variant, spin) {
-  const child = fork(SERVER, [framework, variant, ...(spin ? [spin] : [])], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const guard = setTimeout(() => child.kill('SIGKILL'), 30 * 60_000);
-  child.once('exit', () => clearTimeout(guard));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('message', (message) => resolve({ child, port: message.port }));
-  });
+function settings(env = process.env) {
+  const requests = Number(env.BENCH_HOT_REQUESTS ?? 2000);
+  return {
+    seconds: Number(env.BENCH_HOT_SECONDS ?? 420),
+    requests,
+    preRequests: Math.max(100, Math.round(requests / 10)),
+    maxRounds: Number(env.BENCH_HOT_ROUNDS ?? Number.POSITIVE_INFINITY),
+    frameworks: (env.BENCH_HOT_FRAMEWORKS ?? FRAMEWORKS.join(','))
+      .split(',')
+      .filter((f) => FRAMEWORKS.includes(f)),
+  };
 }
 
-function usage(child) {
+/** CPUs for the client and the servers (the last one), or null when pinning is off or impossible. */
+function pinning(env = process.env) {
+  if (env.BENCH_HOT_PIN === '0' || availableParallelism() < 2) return null;
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  return { client: 0, server: availableParallelism() - 1 };
+}
+
+/** Pins every thread of a process to one CPU (taskset -a: V8's GC and compiler threads too). */
+function pin(pid, cpu) {
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+function reply(child, msg) {
   return new Promise((resolve) => {
     const onMessage = (message) => {
-      if (message.msg !== 'usage') return;
+      if (message?.msg !== msg) return;
       child.off('message', onMessage);
-      resolve(message.usage.user + message.usage.system);
+      resolve(message);
     };
     child.on('message', onMessage);
-    child.send('usage');
   });
 }
 
-async function drive(port, count) {
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONNECTIONS, pipelining: 1 });
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next += 1;
-      const { body } = await pool.request({ path: '/', method: 'GET' });
-      await body.dump();
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  await pool.close();
-  return count / seconds;
-}
-
-/** CPU µs per request of one server over `REQUESTS` requests, and requests/s. */
-async function measure(server) {
-  await drive(server.port, WARMUP);
-  const before = await usage(server.child);
-  const rate = await drive(server.port, REQUESTS);
-  const after = await usage(server.child);
-  return { usPerRequest: (after - before) / REQUESTS, rate };
-}
-
-export function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-export async function hotPathBench() {
-  const frameworks = ['express', 'koa', 'fastify'];
-  // Calibrate the 2 % control on bare express first.
-  const probe = await start('express', 'bare');
-  const calibration = [];
-  for (let i = 0; i < 3; i += 1) calibration.push((await measure(probe)).usPerRequest);
-  probe.child.send('stop');
-  const bareUs = median(calibration);
-  process.stderr.write(
-    `hot path: bare express ${bareUs.toFixed(1)} µs/request; the control adds 2 % (${(bareUs * 0.02).toFixed(2)} µs)\n`,
+async function startServer(framework, variant) {
+  const child = fork(SERVER, [framework, variant], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, LAMEDUCK_LOG_LEVEL: 'warn' },
+  });
+  const guard = setTimeout(() => child.kill('SIGKILL'), 60 * 60_000);
+  child.once('exit', () => clearTimeout(guard));
+  const exited = new Promise((_, reject) =>
+    child.once('exit', (code, signal) =>
+      reject(new Error(`hot path: ${framework} ${variant} exited (${signal ?? code}) before listening`)),
+    ),
   );
-
-  const variants = [
-    ...frameworks.flatMap((framework) => [
-      { name: `${framework} bare`, framework, variant: 'bare' },
-      { name: `${framework} + lameduck`, framework, variant: 'lameduck' },
-    ]),
-    { name: 'control: express bare (again)', framework: 'express', variant: 'bare' },
-    {
-      name: 'control: express bare + 2 % work',
-      framework: 'express',
-      variant: 'bare',
-      spin: `0.02:${bareUs}`,
+  exited.catch(() => {});
+  const { port } = await Promise.race([reply(child, 'listening'), exited]);
+  const client = await openClient(port, CONNECTIONS);
+  return {
+    child,
+    client,
+    async cpuUs() {
+      return (await this.usage()).cpuUs;
     },
-  ];
-  for (const v of variants) v.server = await start(v.framework, v.variant, v.spin);
-  const samples = new Map(variants.map((v) => [v.name, []]));
-  for (let round = 0; round < ROUNDS; round += 1) {
-    const order = variants.map((_, i) => variants[(i + round) % variants.length]);
-    for (const v of order) {
-      const result = await measure(v.server);
-      samples.get(v.name).push({ round, ...result });
+    /** CPU µs so far, and the control's extra work so far: µs and calls. */
+    async usage() {
+      const answer = reply(child, 'usage');
+      child.send('usage');
+      return answer;
+    },
+    stop() {
+      client.close();
+      if (child.exitCode === null) child.send('stop');
+      setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000).unref();
+    },
+  };
+}
+
+/** CPU µs and wall seconds of one server over `count` requests. */
+async function slice(server, count) {
+  const before = await server.cpuUs();
+  const seconds = await server.client.run(count);
+  return { cpuUs: (await server.cpuUs()) - before, seconds };
+}
+
+/**
+ * One block of a pair: `requests` per variant in SLICES slices each, the slices alternating
+ * A B B A A B B A … (or B A A B … when `bFirst`), so that both variants see the same moments of
+ * the machine, and each as often right after a switch as not. Returns each variant's CPU µs per
+ * request and requests/s over the block.
+ */
+async function block(a, b, bFirst, { requests, preRequests }) {
+  await a.client.run(preRequests);
+  await b.client.run(preRequests);
+  const unit = bFirst ? [b, a, a, b] : [a, b, b, a];
+  const total = new Map([
+    [a, { cpuUs: 0, seconds: 0 }],
+    [b, { cpuUs: 0, seconds: 0 }],
+  ]);
+  const count = Math.round(requests / SLICES);
+  const ratios = [];
+  for (let i = 0; i < SLICES / 2; i += 1) {
+    const cpu = new Map();
+    for (const server of unit) {
+      const result = await slice(server, count);
+      total.get(server).cpuUs += result.cpuUs;
+      total.get(server).seconds += result.seconds;
+      cpu.set(server, [...(cpu.get(server) ?? []), result.cpuUs]);
+    }
+    // The neighbouring slices of this A B B A (or B A A B): the 1st and 2nd, the 3rd and 4th.
+    for (const k of [0, 1]) ratios.push(cpu.get(b)[k] / cpu.get(a)[k] - 1);
+  }
+  const sum = (server) => ({
+    usPerRequest: total.get(server).cpuUs / (count * SLICES),
+    rate: (count * SLICES) / total.get(server).seconds,
+  });
+  // The block's ratio: the median over its neighbouring slices, so that a burst of load on the
+  // machine that hits one slice does not decide it.
+  return { a: sum(a), b: sum(b), ratio: median(ratios) };
+}
+
+const signed = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+
+export async function hotPathBench(env = process.env) {
+  const config = settings(env);
+  const variants = new Map();
+  const variant = (name, framework, kind) => {
+    variants.set(name, { name, framework, kind, segments: [] });
+    return name;
+  };
+  const pairs = config.frameworks.map((framework) => ({
+    name: framework,
+    a: variant(`${framework} bare`, framework, 'bare'),
+    b: variant(`${framework} + lameduck`, framework, 'lameduck'),
+    ratios: [],
+  }));
+  // The controls have processes of their own, so that every process belongs to one pair and is
+  // measured exactly as often as its partner (a process measured more often is a warmer one).
+  const same = {
+    name: 'control: bare vs bare',
+    a: variant('control: express bare, first process', 'express', 'bare'),
+    b: variant('control: express bare, second process', 'express', 'bare'),
+    ratios: [],
+  };
+  const base = variant('control: express bare, third process', 'express', 'bare');
+  const plus = {
+    name: 'control: bare + 2 % work',
+    a: base,
+    b: variant('control: express bare + 2 % work', 'express', 'bare'),
+    ratios: [],
+  };
+  pairs.push(same, plus);
+
+  const date = new Date().toISOString();
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) / 1000);
+  process.stderr.write(
+    `hot path: starting ${variants.size} server processes (${config.frameworks.join(', ')}, controls on express)\n`,
+  );
+  const servers = new Map();
+  try {
+    for (const v of variants.values()) servers.set(v.name, await startServer(v.framework, v.kind));
+    const cores = pinning(env);
+    if (cores) {
+      pin(process.pid, cores.client);
+      for (const server of servers.values()) pin(server.child.pid, cores.server);
       process.stderr.write(
-        `hot path round ${round + 1}/${ROUNDS} ${v.name}: ${result.usPerRequest.toFixed(1)} µs/request, ${Math.round(result.rate)} req/s\n`,
+        `hot path: client pinned to CPU ${cores.client}, the servers to CPU ${cores.server}\n`,
       );
     }
-  }
-  for (const v of variants) v.server.child.send('stop');
+    // Warm every process up, in slices taken in turn so that none is warmer from going last.
+    // After the second slice, bare express's CPU per request sets the control's extra work (2 %
+    // of it, calibrated in CPU time inside that process); the slices after it warm that code too.
+    const spinServer = servers.get(plus.b);
+    let spinUs = 0;
+    let probeUs = 0;
+    for (let slice = 0; slice < WARMUP_SLICES; slice += 1) {
+      for (const [name, server] of servers) {
+        if (slice === 2 && name === base) {
+          const before = await server.cpuUs();
+          await server.client.run(WARMUP / WARMUP_SLICES);
+          probeUs = ((await server.cpuUs()) - before) / (WARMUP / WARMUP_SLICES);
+          spinUs = probeUs * CONTROL_SHARE;
+          const spinReply = reply(spinServer.child, 'spin');
+          spinServer.child.send({ msg: 'spin', us: spinUs });
+          await spinReply;
+        } else {
+          await server.client.run(WARMUP / WARMUP_SLICES);
+        }
+      }
+      process.stderr.write(`hot path: warm-up ${slice + 1}/${WARMUP_SLICES} (${elapsed()} s)\n`);
+    }
+    process.stderr.write(
+      `hot path: bare express ${probeUs.toFixed(1)} µs/request in the warm-up; the control adds ${spinUs.toFixed(2)} µs of CPU work per request\n`,
+    );
+    // One round measured and dropped: every process has served the block pattern once.
+    for (const pair of pairs) await block(servers.get(pair.a), servers.get(pair.b), false, config);
 
-  // Each comparison is paired by round: the ratio of two variants measured in the same round.
-  const ratio = (name, base) => {
-    const a = samples.get(name);
-    const b = samples.get(base);
-    return a.map((sample, i) => sample.usPerRequest / b[i].usPerRequest - 1);
-  };
-  const summary = (values) => ({
-    median: median(values),
-    min: Math.min(...values),
-    max: Math.max(...values),
-  });
-  const rows = variants.map((v) => ({
-    name: v.name,
-    usPerRequest: summary(samples.get(v.name).map((s) => s.usPerRequest)),
-    rate: summary(samples.get(v.name).map((s) => s.rate)),
-  }));
-  const comparisons = [
-    ...frameworks.map((f) => ({
-      name: `${f}: lameduck vs bare`,
-      ...summary(ratio(`${f} + lameduck`, `${f} bare`)),
-    })),
-    {
-      name: 'control: bare vs bare (express)',
-      ...summary(ratio('control: express bare (again)', 'express bare')),
-    },
-    {
-      name: 'control: +2 % work vs bare (express)',
-      ...summary(ratio('control: express bare + 2 % work', 'express bare')),
-    },
-  ];
-  return {
-    rounds: ROUNDS,
-    requests: REQUESTS,
-    connections: CONNECTIONS,
-    calibrationUs: bareUs,
-    rows,
-    comparisons,
-    samples: Object.fromEntries(samples),
-  };
+    const spinStart = await spinServer.usage();
+    const measureStart = performance.now();
+    let round = 0;
+    while (
+      round < config.maxRounds &&
+      (round < 3 || performance.now() - measureStart < config.seconds * 1000)
+    ) {
+      for (let p = 0; p < pairs.length; p += 1) {
+        const pair = pairs[(p + round) % pairs.length];
+        const { a, b, ratio } = await block(
+          servers.get(pair.a),
+          servers.get(pair.b),
+          (round + p) % 2 === 1,
+          config,
+        );
+        variants.get(pair.a).segments.push({ round, ...a });
+        variants.get(pair.b).segments.push({ round, ...b });
+        pair.ratios.push(ratio);
+      }
+      round += 1;
+      process.stderr.write(
+        `hot path round ${round} (${elapsed()} s; budget ${config.seconds} s): ${pairs.map((pair) => `${pair.name} ${signed(median(pair.ratios))}`).join(', ')}\n`,
+      );
+    }
+
+    const cpuOf = (name) => summary(variants.get(name).segments.map((s) => s.usPerRequest));
+    const rateOf = (name) => summary(variants.get(name).segments.map((s) => s.rate));
+    const baseUs = cpuOf(base).median;
+    const spinEnd = await spinServer.usage();
+    const addedUs = (spinEnd.spinUs - spinStart.spinUs) / (spinEnd.spinCalls - spinStart.spinCalls);
+    return {
+      date,
+      load,
+      method: {
+        rounds: round,
+        requestsPerBlock: config.requests,
+        slices: SLICES,
+        preRequests: config.preRequests,
+        warmup: WARMUP,
+        pinned: pinning(env),
+        connections: CONNECTIONS,
+        seconds: elapsed(),
+      },
+      frameworks: pairs
+        .filter((pair) => pair !== same && pair !== plus)
+        .map((pair) => ({
+          framework: pair.name,
+          bare: { usPerRequest: cpuOf(pair.a), rate: rateOf(pair.a) },
+          lameduck: { usPerRequest: cpuOf(pair.b), rate: rateOf(pair.b) },
+          ratio: summary(pair.ratios),
+        })),
+      controls: {
+        baseUs,
+        spinUs,
+        addedUs,
+        bareVsBare: summary(same.ratios),
+        plusWork: { ...summary(plus.ratios), expected: addedUs / baseUs },
+      },
+      samples: {
+        ratios: Object.fromEntries(pairs.map((pair) => [pair.name, pair.ratios])),
+        segments: Object.fromEntries([...variants.values()].map((v) => [v.name, v.segments])),
+      },
+    };
+  } finally {
+    for (const server of servers.values()) server.stop();
+    if (pinning(env))
+      execFileSync('taskset', ['-a', '-p', '-c', `0-${availableParallelism() - 1}`, String(process.pid)], {
+        stdio: 'ignore',
+      });
+  }
+}
+
+// `node bench/hot-path.mjs [--json]`: the summary on stdout (or the whole result as JSON).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await hotPathBench();
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify(result, null, 2));
+    process.exit(0);
+  }
+  const line = (name, r) =>
+    `${name}: ${signed(r.median)} (IQR ${signed(r.q1)} … ${signed(r.q3)}; 95 % interval ${signed(r.ciLow)} … ${signed(r.ciHigh)}; ${r.n} blocks)`;
+  for (const f of result.frameworks) {
+    console.log(
+      `${line(`${f.framework}: lameduck vs bare`, f.ratio)}; bare ${f.bare.usPerRequest.median.toFixed(1)} µs, lameduck ${f.lameduck.usPerRequest.median.toFixed(1)} µs`,
+    );
+  }
+  console.log(line('control: bare vs bare', result.controls.bareVsBare));
+  console.log(
+    `${line('control: + 2 % work', result.controls.plusWork)}; expected ${signed(result.controls.plusWork.expected)}`,
+  );
 }

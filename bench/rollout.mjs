@@ -12,16 +12,39 @@ const REPO = resolve(import.meta.dirname, '..');
 const OUT = join(import.meta.dirname, 'results');
 const DELAY_MS = 3000;
 
+// What every run gets: lameduck's fixed 3 s delay (drain delay + drain timeout + cleanup timeout +
+// margin = 3 + 3 + 1 + 1 s, inside the 10 s grace period) and the same delay for the peers that
+// have one.
+const ENV = {
+  LAMEDUCK_DRAIN_DELAY_MS: String(DELAY_MS),
+  LAMEDUCK_DRAIN_TIMEOUT_MS: '3000',
+  LAMEDUCK_CLEANUP_TIMEOUT_MS: '1000',
+  LAMEDUCK_MARGIN_MS: '1000',
+  PEER_DELAY_MS: String(DELAY_MS),
+};
+
+/** Each peer: its command, and the env it adds to ENV. */
 export const PEERS = {
-  lameduck: ['examples/node-http/server.js'],
-  naive: ['bench/peers/naive.mjs'],
-  'server.close()': ['bench/peers/server-close.mjs'],
-  terminus: ['bench/peers/terminus.mjs'],
-  'http-terminator': ['bench/peers/http-terminator.mjs'],
-  stoppable: ['bench/peers/stoppable.mjs'],
-  lightship: ['bench/peers/lightship.mjs'],
-  'fastify + close-with-grace': ['bench/peers/fastify-close-with-grace.mjs'],
-  'nestjs enableShutdownHooks()': ['bench/peers/nestjs-shutdown-hooks.mjs'],
+  lameduck: { command: ['examples/node-http/server.js'] },
+  // The adaptive delay: never shorter than the same 3 s, then over once no new traffic came for
+  // the quiet interval (1 s), at most 6 s; drain timeout 2 s so the budget still fits the grace
+  // period: 6 + 2 + 1 + 1 = 10 s (packages/core/src/budget.ts).
+  'lameduck, adaptive delay': {
+    command: ['examples/node-http/server.js'],
+    env: {
+      LAMEDUCK_DRAIN_DELAY_MIN_MS: String(DELAY_MS),
+      LAMEDUCK_DRAIN_DELAY_MS: '6000',
+      LAMEDUCK_DRAIN_TIMEOUT_MS: '2000',
+    },
+  },
+  naive: { command: ['bench/peers/naive.mjs'] },
+  'server.close()': { command: ['bench/peers/server-close.mjs'] },
+  terminus: { command: ['bench/peers/terminus.mjs'] },
+  'http-terminator': { command: ['bench/peers/http-terminator.mjs'] },
+  stoppable: { command: ['bench/peers/stoppable.mjs'] },
+  lightship: { command: ['bench/peers/lightship.mjs'] },
+  'fastify + close-with-grace': { command: ['bench/peers/fastify-close-with-grace.mjs'] },
+  'nestjs enableShutdownHooks()': { command: ['bench/peers/nestjs-shutdown-hooks.mjs'] },
 };
 
 const SCENARIOS = {
@@ -64,15 +87,9 @@ export async function rolloutBench({
       for (const peer of peers) {
         const started = performance.now();
         const report = await simulate({
-          command: [process.execPath, ...PEERS[peer]],
+          command: [process.execPath, ...PEERS[peer].command],
           cwd: REPO,
-          env: {
-            LAMEDUCK_DRAIN_DELAY_MS: String(DELAY_MS),
-            LAMEDUCK_DRAIN_TIMEOUT_MS: '3000',
-            LAMEDUCK_CLEANUP_TIMEOUT_MS: '1000',
-            LAMEDUCK_MARGIN_MS: '1000',
-            PEER_DELAY_MS: String(DELAY_MS),
-          },
+          env: { ...ENV, ...PEERS[peer].env },
           lb,
           gracePeriodSeconds: 10,
           deleteAfterMs: 1500,
@@ -104,11 +121,23 @@ export async function rolloutBench({
   return runs;
 }
 
+// `node bench/rollout.mjs` runs the whole table into bench/results/rollout.json. To check a few
+// rows, BENCH_PEERS='lameduck, adaptive delay' BENCH_LBS=kube-proxy,nftables (peers separated by
+// `;`, balancers by `,`) print the rows on stdout instead and write nothing.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const runs = await rolloutBench();
-  mkdirSync(OUT, { recursive: true });
-  writeFileSync(
-    join(OUT, 'rollout.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), runs }, null, 2)}\n`,
-  );
+  const peers = process.env.BENCH_PEERS?.split(';');
+  const balancers = process.env.BENCH_LBS?.split(',');
+  const unknown = peers?.filter((peer) => !(peer in PEERS)) ?? [];
+  if (unknown.length > 0)
+    throw new Error(`unknown peer ${unknown.join(', ')}; peers: ${Object.keys(PEERS).join('; ')}`);
+  const runs = await rolloutBench({ ...(peers && { peers }), ...(balancers && { balancers }) });
+  if (peers || balancers) {
+    console.log(JSON.stringify(runs, null, 2));
+  } else {
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(
+      join(OUT, 'rollout.json'),
+      `${JSON.stringify({ date: new Date().toISOString(), runs }, null, 2)}\n`,
+    );
+  }
 }

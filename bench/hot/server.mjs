@@ -1,51 +1,112 @@
-// One hot-path variant: `node server.mjs <framework> <bare|lameduck> [spinShare]`. Serves
-// `GET /` (a small JSON), listens on 127.0.0.1:0, and answers `usage` over IPC with its own
-// process.cpuUsage(), so the bench measures the server's CPU time only, not the client's.
+// One hot-path variant: `node server.mjs <framework> <bare|lameduck>`. Serves `GET /`
+// (a small JSON), listens on 127.0.0.1:0, and answers `usage` over IPC with its own
+// process.cpuUsage() (user + system), so the bench counts the server's CPU time only, never the
+// client's. Frameworks: express, koa, fastify, nestjs-express, nestjs-fastify.
+//
+// `{ msg: 'spin', us }` over IPC (the 2 % control): that many microseconds of extra CPU work in
+// every request from then on, the loop calibrated here against process.cpuUsage() (CPU time, not
+// wall time).
 import http from 'node:http';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const [framework, variant, spinShare] = process.argv.slice(2);
+const [framework, variant] = process.argv.slice(2);
 const withLameduck = variant === 'lameduck';
 const options = { drainDelayMs: 0, summary: false };
+const body = { hello: 'world' };
 
-// The 2 % control: extra work per request, calibrated against CPU time, not wall time.
 let spinIterations = 0;
 let sink = 0;
+// What the extra work really cost, measured where it runs (its cost under load can differ from
+// the calibration's): the bench sets the control's expected share from this.
+let spinMs = 0;
+let spinCalls = 0;
 function spin() {
+  const started = performance.now();
   for (let i = 0; i < spinIterations; i += 1) sink = (sink + i * 31) % 1_000_003;
+  spinMs += performance.now() - started;
+  spinCalls += 1;
 }
-if (spinShare !== undefined) {
-  const [share, perRequestUs] = spinShare.split(':').map(Number);
+
+/** Iterations of the spin loop per CPU microsecond, over `ms` of CPU time. */
+function calibrate(ms) {
   const before = process.cpuUsage();
   let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < 300) {
+  let used = 0;
+  while (used < ms * 1000) {
     for (let i = 0; i < 10_000; i += 1) sink = (sink + i * 31) % 1_000_003;
     n += 10_000;
+    const now = process.cpuUsage(before);
+    used = now.user + now.system;
   }
-  const used = process.cpuUsage(before);
-  const perUs = n / (used.user + used.system);
-  spinIterations = Math.round(perUs * share * perRequestUs);
+  return n / used;
+}
+
+function setSpin(us) {
+  // Warm the loop first so the calibration measures the optimised code the requests will run.
+  calibrate(100);
+  const perUs = calibrate(500);
+  spinIterations = Math.round(perUs * us);
+}
+
+// Nest (bare and with the adapter alike) is loaded from where @lameduck/nestjs finds it: one copy
+// of @nestjs/core per process, as in an app (the bench's own copy differs by its peer set, and Nest
+// cannot inject across two copies).
+async function nest(platform) {
+  const fromAdapter = createRequire(fileURLToPath(import.meta.resolve('@lameduck/nestjs')));
+  const load = (name) => import(pathToFileURL(fromAdapter.resolve(name)).href);
+  await load('reflect-metadata');
+  const { Controller, Get, Module } = await load('@nestjs/common');
+  const { NestFactory } = await load('@nestjs/core');
+  class AppController {
+    root() {
+      if (spinIterations > 0) spin();
+      return body;
+    }
+  }
+  const method = Object.getOwnPropertyDescriptor(AppController.prototype, 'root');
+  Reflect.decorate([Get()], AppController.prototype, 'root', method);
+  Reflect.decorate([Controller()], AppController);
+  const imports = [];
+  let nestjs;
+  if (withLameduck) {
+    nestjs = await import('@lameduck/nestjs');
+    imports.push(nestjs.LameduckModule.forRoot(options));
+  }
+  class AppModule {}
+  Reflect.decorate([Module({ imports, controllers: [AppController] })], AppModule);
+  let adapter;
+  if (platform === 'fastify') {
+    const { FastifyAdapter } = await load('@nestjs/platform-fastify');
+    adapter = new FastifyAdapter();
+  }
+  const app = adapter
+    ? await NestFactory.create(AppModule, adapter, { logger: false, abortOnError: false })
+    : await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+  if (nestjs) app.get(nestjs.LameduckService).bindApplication(app);
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = 65_000;
+  await app.listen(0, '127.0.0.1');
+  return server;
 }
 
 async function start() {
-  const body = { hello: 'world' };
   if (framework === 'express') {
     const express = (await import('express')).default;
     const app = express();
+    let lameduck;
     if (withLameduck) {
-      const { createLameduck, lameduckMiddleware } = await import('@lameduck/express');
-      const lameduck = createLameduck(options);
-      app.use(lameduckMiddleware(lameduck));
-      const server = http.createServer(app);
-      lameduck.attach(server);
-      app.get('/', (_req, res) => res.json(body));
-      return server;
+      const mod = await import('@lameduck/express');
+      lameduck = mod.createLameduck(options);
+      app.use(mod.lameduckMiddleware(lameduck));
     }
     app.get('/', (_req, res) => {
       if (spinIterations > 0) spin();
       res.json(body);
     });
-    return http.createServer(app);
+    const server = http.createServer(app);
+    lameduck?.attach(server);
+    return server;
   }
   if (framework === 'koa') {
     const Koa = (await import('koa')).default;
@@ -57,6 +118,7 @@ async function start() {
       app.use(mod.lameduckMiddleware(lameduck));
     }
     app.use((ctx) => {
+      if (spinIterations > 0) spin();
       ctx.body = body;
     });
     const server = http.createServer(app.callback());
@@ -65,22 +127,40 @@ async function start() {
   }
   if (framework === 'fastify') {
     const Fastify = (await import('fastify')).default;
-    const app = Fastify({ logger: false });
+    const app = Fastify({ logger: false, abortOnError: false });
     if (withLameduck) {
       const { lameduck } = await import('@lameduck/fastify');
       await app.register(lameduck, options);
     }
-    app.get('/', async () => body);
+    app.get('/', async () => {
+      if (spinIterations > 0) spin();
+      return body;
+    });
     await app.ready();
     return app.server;
   }
+  if (framework === 'nestjs-express') return nest('express');
+  if (framework === 'nestjs-fastify') return nest('fastify');
   throw new Error(`unknown framework ${framework}`);
 }
 
 const server = await start();
 server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => process.send({ msg: 'listening', port: server.address().port }));
+server.headersTimeout = 66_000;
+const listening = () => process.send({ msg: 'listening', port: server.address().port });
+// NestJS listens through app.listen(); the others here.
+if (server.listening) listening();
+else server.listen(0, '127.0.0.1', listening);
 process.on('message', (message) => {
-  if (message === 'usage') process.send({ msg: 'usage', usage: process.cpuUsage() });
+  if (message === 'usage') {
+    const { user, system } = process.cpuUsage();
+    process.send({ msg: 'usage', cpuUs: user + system, spinUs: spinMs * 1000, spinCalls });
+  }
+  if (message?.msg === 'spin') {
+    setSpin(message.us);
+    process.send({ msg: 'spin', iterations: spinIterations, sink });
+  }
   if (message === 'stop') process.exit(0);
 });
+// The bench gone (killed, crashed): no server outlives it.
+process.on('disconnect', () => process.exit(0));

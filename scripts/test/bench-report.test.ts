@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+
+// bench/report.mjs on a small results fixture (scripts/test/fixtures/bench-results.json): the
+// tables it writes into BENCHMARKS.md between its markers, the prose around them kept, the chart.
+const ROOT = resolve(import.meta.dirname, '../..');
+const SCRIPT = join(ROOT, 'bench', 'report.mjs');
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'bench-results.json');
+const DIR = join(ROOT, 'scripts', '.lameduck-tmp', `bench-report-${process.pid}`);
+const RESULTS = join(DIR, 'results');
+const TARGET = join(DIR, 'BENCHMARKS.md');
+const START = '<!-- bench/report.mjs: generated from bench/results/*.json, from here -->';
+const END = '<!-- bench/report.mjs: to here -->';
+
+type Results = { hotPath: Record<string, unknown> & { controls: Record<string, Record<string, number>> } };
+
+function report(change?: (results: Results) => void): string {
+  const results = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Results;
+  change?.(results);
+  writeFileSync(join(RESULTS, 'bench.json'), JSON.stringify(results));
+  const run = spawnSync(process.execPath, [SCRIPT, '--results', RESULTS, '--target', TARGET], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(run.stderr).toContain('report: BENCHMARKS.md and bench/results/chart.svg written');
+  expect(run.status).toBe(0);
+  return readFileSync(TARGET, 'utf8');
+}
+
+beforeEach(() => {
+  rmSync(DIR, { recursive: true, force: true });
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(TARGET, `# Benchmarks\n\nHand-written prose.\n\n${START}\nold tables\n${END}\n\nAfter.\n`);
+});
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+
+describe('bench/report.mjs', () => {
+  it('replaces only the part between its markers', () => {
+    const doc = report();
+    expect(doc.startsWith('# Benchmarks\n\nHand-written prose.\n\n')).toBe(true);
+    expect(doc.endsWith(`${END}\n\nAfter.\n`)).toBe(true);
+    expect(doc).not.toContain('old tables');
+    expect(doc.split(START)).toHaveLength(2);
+    expect(doc).toContain('Machine: 2 × Test CPU, 24 GB, Node v20.20.2, Linux 6.0.0-test');
+  });
+
+  it('writes one rollout table per balancer with the adaptive-delay row', () => {
+    const doc = report();
+    expect(doc).toContain('### --lb nftables');
+    expect(doc).toContain('### --lb kube-proxy');
+    expect(doc).toContain('| peer | steady | POST + sparse | lag > delay |');
+    expect(doc).toContain(
+      '| lameduck, adaptive delay | 0/600 failed; code 0 after 3050 ms | 0/600 failed; code 0 after 3050 ms | 0/1000 failed; code 0 after 5530 ms |',
+    );
+    expect(doc).toContain(
+      '| lameduck | 0/600 failed; code 0 after 3050 ms | 0/600 failed; code 0 after 3050 ms | 7/600 failed; code 0 after 3086 ms |',
+    );
+    expect(doc).toContain('| broken | error: simulate: the service did not listen | – | – |');
+    expect(doc).toContain('`LAMEDUCK_DRAIN_DELAY_MIN_MS=3000`');
+  });
+
+  it('writes the hot path per framework: µs bare and with lameduck, the paired ratio, its spread', () => {
+    const doc = report();
+    expect(doc).toContain(
+      '40 rounds in 430 s. This part ran on 2026-12-01T19:40:00.000Z, load average at its start 0.50 0.40 0.30.',
+    );
+    expect(doc).toContain('the servers pinned to CPU 1, the client to CPU 0');
+    expect(doc).toContain(
+      '| express | 40.0 (39.2–40.8) | 40.6 (39.8–41.4) | +1.3 % (IQR +0.3 % … +2.3 %; 95 % interval +0.9 % … +1.7 %) | yes | 16667 (15625–17857) / 16420 (15394–17593) |',
+    );
+    expect(doc).toMatch(/\| fastify \| 20\.0 .* \| \+4\.2 % .* \| \*\*no\*\* \|/);
+    expect(doc).toContain(
+      '| bare vs bare | +0.2 % (IQR -0.4 % … +0.7 %; 95 % interval -0.3 % … +0.5 %) | +0.0 % |',
+    );
+    expect(doc).toContain(
+      '| bare + extra work in every request (set to 2 %: 0.80 µs) | +2.1 % (IQR +1.4 % … +2.7 %; 95 % interval +1.6 % … +2.5 %) | +2.0 % (the work took 0.81 µs per request, timed inside the requests, of 40.0 µs) |',
+    );
+    expect(doc).toContain(
+      'Resolution check of this run: bare vs bare +0.2 %, the +2.0 % control +2.1 % — the bench resolved 2 % in this run',
+    );
+  });
+
+  it('says so when the controls show the bench did not resolve 2 %', () => {
+    const biased = report((results) => {
+      const same = results.hotPath.controls.bareVsBare as Record<string, number>;
+      same.median = -0.076;
+    });
+    expect(biased).toContain('bare vs bare -7.6 %');
+    expect(biased).toContain('the bench did NOT resolve 2 % in this run');
+    const missed = report((results) => {
+      const plus = results.hotPath.controls.plusWork as Record<string, number>;
+      plus.median = -0.077;
+    });
+    expect(missed).toContain('the +2.0 % control -7.7 % — the bench did NOT resolve 2 % in this run');
+  });
+
+  it('does not render hot-path results of the earlier method as if they were current', () => {
+    const doc = report((results) => {
+      results.hotPath = {
+        rounds: 5,
+        requests: 10_000,
+        rows: [],
+        comparisons: [],
+      } as unknown as Results['hotPath'];
+    });
+    expect(doc).toContain("(this run's hot-path results come from an earlier method of the bench;");
+    expect(doc).toContain('(the idle-drain part did not run)');
+  });
+
+  it('draws the chart: failed requests per peer and scenario', () => {
+    report();
+    const svg = readFileSync(join(RESULTS, 'chart.svg'), 'utf8');
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg).toContain('>lameduck, adaptive delay</text>');
+    expect(svg).toContain('summed over nftables, kube-proxy');
+    // naive: 4 failed per scenario on each of two balancers.
+    expect(svg).toContain('>8</text>');
+  });
+});
