@@ -244,8 +244,9 @@ export class ConnectionTracker {
   /** Drain timeout: destroys every socket still open and counts it. */
   destroyAll(): void {
     this.stopKeepingIdle();
-    for (const socket of [...this.sockets.keys()]) {
+    for (const [socket, entry] of [...this.sockets]) {
       this.sockets.delete(socket);
+      this.clearGrace(entry);
       // A terminated WebSocket's socket is already destroyed and counted as a WebSocket.
       if (socket.destroyed) continue;
       this.socketsDestroyed += 1;
@@ -271,22 +272,35 @@ export class ConnectionTracker {
         cutMidHeaders: false,
       };
       this.sockets.set(socket, entry);
-      const created = entry;
-      socket.once('close', () => {
-        this.clearGrace(created);
-        if (!this.sockets.delete(socket)) return;
-        if (created.cutMidHeaders) this.socketsClosedMidHeaders += 1;
-        else if (this.draining) {
-          this.socketsClosed += 1;
-          if (channels.connectionClosed.hasSubscribers) {
-            channels.connectionClosed.publish({ lameduck: this.owner, kind: 'http' });
-          }
-        }
-        this.notifyIfEmpty();
-      });
+      socket.on('close', this.onSocketClose);
       if (this.closing) queueMicrotask(() => this.closeIfIdle(socket));
     }
     return entry;
+  }
+
+  // One shared listener (no closure or once() wrapper per socket): with 10,000 idle sockets
+  // closing at once, their 'close' events are what the closing phase waits for.
+  private readonly onSocketClose = (() => {
+    const tracker = this;
+    return function onSocketClose(this: Socket): void {
+      tracker.socketClosed(this);
+    };
+  })();
+
+  private socketClosed(socket: Socket): void {
+    const entry = this.sockets.get(socket);
+    // Undefined when released to another tracker or destroyed at the drain timeout.
+    if (entry === undefined) return;
+    this.sockets.delete(socket);
+    this.clearGrace(entry);
+    if (entry.cutMidHeaders) this.socketsClosedMidHeaders += 1;
+    else if (this.draining) {
+      this.socketsClosed += 1;
+      if (channels.connectionClosed.hasSubscribers) {
+        channels.connectionClosed.publish({ lameduck: this.owner, kind: 'http' });
+      }
+    }
+    this.notifyIfEmpty();
   }
 
   private closeIfIdle(socket: Socket): void {
