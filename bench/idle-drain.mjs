@@ -9,7 +9,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { median } from './hot-path.mjs';
+import { median } from './stats.mjs';
 
 const SERVER = join(import.meta.dirname, 'hot', 'idle-server.mjs');
 const CLIENTS = join(import.meta.dirname, 'hot', 'idle-clients.mjs');
@@ -104,7 +104,8 @@ export async function idleDrainBench() {
       cpuMs: stat(list.map((s) => s.cpuMs)),
       heapPerSocket: stat(list.map((s) => s.heapPerSocket)),
     });
-    const pairRatio = (key) => median(samples.lameduck.map((s, i) => s[key] / samples.node[i][key]));
+    const pairRatios = (key) => samples.lameduck.map((s, i) => s[key] / samples.node[i][key]);
+    const pairRatio = (key) => median(pairRatios(key));
     results.push({
       sockets: n,
       lameduck: figures(samples.lameduck),
@@ -116,10 +117,11 @@ export async function idleDrainBench() {
       exitRatio: pairRatio('exitMs'),
       inProcessRatio: pairRatio('inProcessMs'),
       cpuRatio: pairRatio('cpuMs'),
+      exitRatios: pairRatios('exitMs'),
     });
     const last = results.at(-1);
     process.stderr.write(
-      `idle drain ${n} sockets: lameduck / node ${last.exitRatio.toFixed(2)}× to the exit (in the process ${last.inProcessRatio.toFixed(2)}×, CPU ${last.cpuRatio.toFixed(2)}×), tracking ${Math.round(last.trackedBytesPerSocket)} B/socket\n`,
+      `idle drain ${n} sockets: lameduck / node ${last.exitRatio.toFixed(2)}× to the exit (rounds ${Math.min(...last.exitRatios).toFixed(2)}–${Math.max(...last.exitRatios).toFixed(2)}; in the process ${last.inProcessRatio.toFixed(2)}×, CPU ${last.cpuRatio.toFixed(2)}×), tracking ${Math.round(last.trackedBytesPerSocket)} B/socket\n`,
     );
   }
   return { rounds: ROUNDS, results };

@@ -98,11 +98,11 @@ function drainTables() {
   return [
     `${drain.rounds} rounds per size, lameduck and node's own \`server.close()\` + \`closeIdleConnections()\` alternating; both exit through \`process.exit()\` and log nothing; the clients run in a process of their own. Exit: from SIGTERM (drain delay 0, so the listener closes at once) to the process's exit as the bench sees it. In the process: from the server's first SIGTERM listener to its \`exit\` event, and the CPU time it spent meanwhile. Heap: after GC, with the sockets open, minus before, per socket.`,
     '',
-    '| idle sockets | lameduck exit ms: median (min–max) | node exit ms: median (min–max) | lameduck / node (median of pairs) | in the process: lameduck / node ms (ratio) | CPU: lameduck / node ms (ratio) | heap per socket, lameduck / node (bytes) | lameduck tracking per socket |',
+    '| idle sockets | lameduck exit ms: median (min–max) | node exit ms: median (min–max) | lameduck / node: median of pairs (min–max) | in the process: lameduck / node ms (ratio) | CPU: lameduck / node ms (ratio) | heap per socket, lameduck / node (bytes) | lameduck tracking per socket |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...drain.results.map(
       (r) =>
-        `| ${r.sockets.toLocaleString('en')} | ${ms(r.lameduck.exitMs.median)} (${ms(r.lameduck.exitMs.min)}–${ms(r.lameduck.exitMs.max)}) | ${ms(r.node.exitMs.median)} (${ms(r.node.exitMs.min)}–${ms(r.node.exitMs.max)}) | ${r.exitRatio.toFixed(2)}× | ${ownFigure(r, 'inProcessMs', 'inProcessRatio')} | ${ownFigure(r, 'cpuMs', 'cpuRatio')} | ${Math.round(r.lameduck.heapPerSocket.median)} / ${Math.round(r.node.heapPerSocket.median)} | ${Math.round(r.trackedBytesPerSocket)} B |`,
+        `| ${r.sockets.toLocaleString('en')} | ${ms(r.lameduck.exitMs.median)} (${ms(r.lameduck.exitMs.min)}–${ms(r.lameduck.exitMs.max)}) | ${ms(r.node.exitMs.median)} (${ms(r.node.exitMs.min)}–${ms(r.node.exitMs.max)}) | ${r.exitRatio.toFixed(2)}×${r.exitRatios === undefined ? '' : ` (${Math.min(...r.exitRatios).toFixed(2)}–${Math.max(...r.exitRatios).toFixed(2)})`} | ${ownFigure(r, 'inProcessMs', 'inProcessRatio')} | ${ownFigure(r, 'cpuMs', 'cpuRatio')} | ${Math.round(r.lameduck.heapPerSocket.median)} / ${Math.round(r.node.heapPerSocket.median)} | ${Math.round(r.trackedBytesPerSocket)} B |`,
     ),
   ];
 }
