@@ -25,7 +25,7 @@
 //   BENCH_HOT_ROUNDS          a cap on the number of rounds (default: as many as the budget fits)
 //   BENCH_HOT_FRAMEWORKS=express,koa   only some frameworks (the controls always run)
 import { execFileSync, fork } from 'node:child_process';
-import { availableParallelism, loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { openClient } from './hot/client.mjs';
 import { median, summary } from './stats.mjs';
@@ -55,16 +55,17 @@ function settings(env = process.env) {
 
 /** CPUs for the client and the servers (the last one), or null when pinning is off or impossible. */
 function pinning(env = process.env) {
-  if (env.BENCH_HOT_PIN === '0' || availableParallelism() < 2) return null;
+  // cpus(), not availableParallelism(): the latter follows this process's own affinity.
+  if (env.BENCH_HOT_PIN === '0' || cpus().length < 2) return null;
   try {
     execFileSync('taskset', ['-V'], { stdio: 'ignore' });
   } catch {
     return null;
   }
-  return { client: 0, server: availableParallelism() - 1 };
+  return { client: 0, server: cpus().length - 1, all: `0-${cpus().length - 1}` };
 }
 
-/** Pins every thread of a process to one CPU (taskset -a: V8's GC and compiler threads too). */
+/** Pins every thread of a process to CPUs (taskset -a: V8's GC and compiler threads too). */
 function pin(pid, cpu) {
   execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 }
@@ -94,7 +95,7 @@ async function startServer(framework, variant) {
   );
   exited.catch(() => {});
   const { port } = await Promise.race([reply(child, 'listening'), exited]);
-  const client = await openClient(port, CONNECTIONS);
+  const client = await openClient(port, CONNECTIONS, `${framework} ${variant}`);
   return {
     child,
     client,
@@ -200,9 +201,9 @@ export async function hotPathBench(env = process.env) {
     `hot path: starting ${variants.size} server processes (${config.frameworks.join(', ')}, controls on express)\n`,
   );
   const servers = new Map();
+  const cores = pinning(env);
   try {
     for (const v of variants.values()) servers.set(v.name, await startServer(v.framework, v.kind));
-    const cores = pinning(env);
     if (cores) {
       pin(process.pid, cores.client);
       for (const server of servers.values()) pin(server.child.pid, cores.server);
@@ -250,7 +251,7 @@ export async function hotPathBench(env = process.env) {
         const { a, b, ratio } = await block(
           servers.get(pair.a),
           servers.get(pair.b),
-          (round + p) % 2 === 1,
+          round % 2 === 1,
           config,
         );
         variants.get(pair.a).segments.push({ round, ...a });
@@ -277,7 +278,7 @@ export async function hotPathBench(env = process.env) {
         slices: SLICES,
         preRequests: config.preRequests,
         warmup: WARMUP,
-        pinned: pinning(env),
+        pinned: cores && { client: cores.client, server: cores.server },
         connections: CONNECTIONS,
         seconds: elapsed(),
       },
@@ -303,10 +304,7 @@ export async function hotPathBench(env = process.env) {
     };
   } finally {
     for (const server of servers.values()) server.stop();
-    if (pinning(env))
-      execFileSync('taskset', ['-a', '-p', '-c', `0-${availableParallelism() - 1}`, String(process.pid)], {
-        stdio: 'ignore',
-      });
+    if (cores) pin(process.pid, cores.all);
   }
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // lameduck's bench, in one run: (1) the rollout table against the peers (rollout.mjs, every
 // balancer this machine runs), (2) the hot path: CPU time per request of each framework bare
-// and with its lameduck adapter, with the controls that prove it resolves 2 % (hot-path.mjs),
+// and with its lameduck adapter, with the controls that show whether the run resolved 2 % (hot-path.mjs),
 // (3) the drain of 100 / 1,000 / 10,000 idle keep-alive sockets (idle-drain.mjs). Progress on
 // stderr as it goes. Results: bench/results/bench.json; then `node bench/report.mjs` writes
 // BENCHMARKS.md and bench/results/chart.svg from it.

@@ -22,7 +22,7 @@ export function responseLength(buffer) {
   return buffer.length >= total ? total : -1;
 }
 
-export async function openClient(port, connections) {
+export async function openClient(port, connections, name = `port ${port}`) {
   let job = null;
   const sockets = await Promise.all(
     Array.from(
@@ -49,7 +49,7 @@ export async function openClient(port, connections) {
       }
     });
     socket.on('error', (error) => job?.fail(error));
-    socket.on('close', () => job?.fail(new Error('hot path: the server closed a connection')));
+    socket.on('close', () => job?.fail(new Error(`hot path: ${name}: the server closed a connection`)));
   }
 
   /** Sends exactly `count` requests, one outstanding per connection; resolves with the seconds taken. */
@@ -59,7 +59,12 @@ export async function openClient(port, connections) {
       let received = 0;
       const started = performance.now();
       const guard = setTimeout(
-        () => job.fail(new Error(`hot path: ${count} requests took over ${timeoutMs} ms`)),
+        () =>
+          job.fail(
+            new Error(
+              `hot path: ${name}: ${count} requests took over ${timeoutMs} ms (${received} answered)`,
+            ),
+          ),
         timeoutMs,
       );
       job = {

@@ -89,11 +89,20 @@ describe('bench/report.mjs', () => {
     });
     expect(biased).toContain('bare vs bare -7.6 %');
     expect(biased).toContain('the bench did NOT resolve 2 % in this run');
+    expect(biased).toContain(
+      "the controls' error is 7.6 points, so an adapter's figure decides only where its 95 % interval lies clear of +2 % by more than that (none here)",
+    );
     const missed = report((results) => {
       const plus = results.hotPath.controls.plusWork as Record<string, number>;
       plus.median = -0.077;
     });
     expect(missed).toContain('the +2.0 % control -7.7 % — the bench did NOT resolve 2 % in this run');
+    const close = report((results) => {
+      const plus = results.hotPath.controls.plusWork as Record<string, number>;
+      plus.median = 0.035;
+    });
+    // Error 1.5 points: fastify's interval (+3.8 … +4.6 %) is clear of 2 % + 1.5, express's is not.
+    expect(close).toContain('(above 2 % even so: fastify)');
   });
 
   it('does not render hot-path results of the earlier method as if they were current', () => {
