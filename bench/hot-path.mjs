@@ -102,7 +102,7 @@ async function startServer(framework, variant) {
     async cpuUs() {
       return (await this.usage()).cpuUs;
     },
-    /** CPU µs so far, and the control's extra work so far: µs and calls. */
+    /** CPU µs so far, and the median µs of the control's extra work over its last calls. */
     async usage() {
       const answer = reply(child, 'usage');
       child.send('usage');
@@ -239,7 +239,6 @@ export async function hotPathBench(env = process.env) {
     // One round measured and dropped: every process has served the block pattern once.
     for (const pair of pairs) await block(servers.get(pair.a), servers.get(pair.b), false, config);
 
-    const spinStart = await spinServer.usage();
     const measureStart = performance.now();
     let round = 0;
     while (
@@ -267,8 +266,7 @@ export async function hotPathBench(env = process.env) {
     const cpuOf = (name) => summary(variants.get(name).segments.map((s) => s.usPerRequest));
     const rateOf = (name) => summary(variants.get(name).segments.map((s) => s.rate));
     const baseUs = cpuOf(base).median;
-    const spinEnd = await spinServer.usage();
-    const addedUs = (spinEnd.spinUs - spinStart.spinUs) / (spinEnd.spinCalls - spinStart.spinCalls);
+    const addedUs = (await spinServer.usage()).spinMedianUs;
     return {
       date,
       load,

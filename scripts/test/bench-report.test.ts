@@ -75,7 +75,7 @@ describe('bench/report.mjs', () => {
       '| bare vs bare | +0.2 % (IQR -0.4 % … +0.7 %; 95 % interval -0.3 % … +0.5 %) | +0.0 % |',
     );
     expect(doc).toContain(
-      '| bare + extra work in every request (set to 2 %: 0.80 µs) | +2.1 % (IQR +1.4 % … +2.7 %; 95 % interval +1.6 % … +2.5 %) | +2.0 % (the work took 0.81 µs per request, timed inside the requests, of 40.0 µs) |',
+      '| bare + extra work in every request (set to 2 %: 0.80 µs) | +2.1 % (IQR +1.4 % … +2.7 %; 95 % interval +1.6 % … +2.5 %) | +2.0 % (the work took 0.81 µs per request, the median timed inside the requests, of 40.0 µs) |',
     );
     expect(doc).toContain(
       'Resolution check of this run: bare vs bare +0.2 %, the +2.0 % control +2.1 % — the bench resolved 2 % in this run',
