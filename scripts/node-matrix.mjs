@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { formatDuration } from './duration.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const versions = (process.env.LAMEDUCK_NODE_VERSIONS ?? '22 24 26').split(/[\s,]+/).filter(Boolean);
@@ -162,7 +163,7 @@ for (const major of versions) {
 
 console.log('\nNode versions');
 for (const row of rows) {
-  const time = `${Math.floor(row.ms / 60_000)} min ${Math.round((row.ms % 60_000) / 1000)} s`;
+  const time = formatDuration(row.ms);
   console.log(
     `  ${row.node.padEnd(24)} ${row.passed} passed, ${row.failed} failed, ${row.skipped} skipped  ${time}${row.ok ? '' : '  FAILED'}`,
   );
