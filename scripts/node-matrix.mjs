@@ -8,10 +8,11 @@
 // script spawns is that version too):
 //   1. whole projects: core, express, koa, fastify, nestjs, contract and every example-* project —
 //      the unit, contract and real-signal tests, and the HTTP/2, WebSocket and SSE tests in them;
-//   2. from the other projects (cli, e2e), every test file whose name has a part h2, h2c, http2,
+//   2. from the other projects (cli, e2e, e2e-alone), every test file whose name has a part h2, h2c, http2,
 //      websocket, ws or sse (`load-ws.test.ts`, `h2-rollout.test.ts`, `sse.test.ts`): name a new
 //      protocol test that way and it runs on every version;
-//   3. one end-to-end rollout per example (test/rollout.test.ts with LAMEDUCK_ROLLOUT=kube-proxy,steady).
+//   3. one end-to-end rollout per example (test/rollout.test.ts with LAMEDUCK_ROLLOUT=kube-proxy,steady);
+//      2 and 3 in one vitest run.
 // Then it prints per-version counts and times, and the closing line `tests: N passed, N failed,
 // N skipped` summed over the full suite (node_modules/.vitest-results.json) and every version.
 //
@@ -35,9 +36,11 @@ if (!fromRoot.startsWith('..') && !isAbsolute(fromRoot)) {
 }
 
 const WHOLE_PROJECTS = ['core', 'express', 'koa', 'fastify', 'nestjs', 'contract', 'example-*'];
+/** The projects that protocol files and the rollout file are picked from. */
+const E2E_PROJECTS = ['cli', 'e2e', 'e2e-alone'];
 const PROTOCOL_FILE = /(^|[-_.])(h2c?|http2|websockets?|ws|sse)([-_.]|$)/i;
-// test/rollout.test.ts defines only the rollouts LAMEDUCK_ROLLOUT names (the others are not
-// skipped: they do not exist in that run).
+// test/rollout.test.ts (the kube-proxy rollouts) defines only the rollouts LAMEDUCK_ROLLOUT names
+// (the others are not skipped: they do not exist in that run).
 const ROLLOUT = { file: 'test/rollout.test.ts', only: 'kube-proxy,steady' };
 
 /** Test files of the cli and e2e projects named after a protocol (see the header). */
@@ -146,10 +149,17 @@ for (const major of versions) {
       `${major}-projects`,
       WHOLE_PROJECTS.flatMap((name) => ['--project', name]),
     ),
-    vitest(bin, `${major}-rollout`, ['--project', 'e2e', ROLLOUT.file], { LAMEDUCK_ROLLOUT: ROLLOUT.only }),
+    // One run for the rollouts and the protocol files (the e2e project runs two files at a time);
+    // LAMEDUCK_ROLLOUT is read by test/rollout.test.ts only.
+    vitest(
+      bin,
+      `${major}-e2e`,
+      [...E2E_PROJECTS.flatMap((name) => ['--project', name]), ROLLOUT.file, ...protocol],
+      {
+        LAMEDUCK_ROLLOUT: ROLLOUT.only,
+      },
+    ),
   ];
-  if (protocol.length > 0)
-    runs.push(vitest(bin, `${major}-protocols`, ['--project', 'cli', '--project', 'e2e', ...protocol]));
   const sum = (key) => runs.reduce((total, run) => total + run[key], 0);
   rows.push({
     node: version,

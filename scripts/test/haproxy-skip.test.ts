@@ -16,7 +16,7 @@ afterAll(() => rmSync(BIN, { recursive: true, force: true }));
 
 describe('HAProxy missing', () => {
   it('finds the test files with HAProxy tests', () => {
-    expect(files).toContain('rollout.test.ts');
+    expect(files).toContain('rollout-haproxy.test.ts');
   });
 
   it.each(files)('test/%s run alone prints the skip message', (file) => {

@@ -34,7 +34,6 @@ export const NAIVE_SERVER = 'test/fixtures/naive-server.mjs';
 
 export type Scenario = 'steady' | 'long-request' | 'idle';
 export const SCENARIOS: readonly Scenario[] = ['steady', 'long-request', 'idle'];
-export const MODES: readonly BalancerMode[] = ['kube-proxy', 'haproxy'];
 
 export function entryExists(entry: string): boolean {
   return existsSync(join(REPO, entry));
