@@ -115,8 +115,10 @@ export function simulateInNetns(options: SimulationOptions): Promise<SimulationR
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('message', (raw) => {
       const message = raw as ChildMessage;
-      if (message.type === 'progress') options.onProgress?.(message.update);
-      else if (message.type === 'output') options.onReplicaOutput?.(message.pod, message.line);
+      // Once aborted, nothing more is reported (as in-process): a tick already on its way over IPC is dropped.
+      if (message.type === 'progress') {
+        if (!options.signal?.aborted) options.onProgress?.(message.update);
+      } else if (message.type === 'output') options.onReplicaOutput?.(message.pod, message.line);
       else if (message.type === 'report') settled = { report: message.report };
       else settled = { error: new LameduckError(message.code as ErrorCode, message.message) };
     });
