@@ -75,7 +75,9 @@ describe('kubelet paths', () => {
         });
         const text = formatReport(report);
         expect(report.ok, text).toBe(true);
-        expect(at(report, 'replacement-ready'), text).toBeLessThan(0);
+        // Ready before the deletion (times are rounded to the millisecond: on a busy machine
+        // the deletion may follow in the same one).
+        expect(at(report, 'replacement-ready'), text).toBeLessThanOrEqual(0);
         // The replacement took traffic.
         expect(report.balancer.connections['pod-3'] ?? 0, text).toBeGreaterThan(0);
       },

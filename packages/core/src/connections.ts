@@ -289,7 +289,7 @@ export class ConnectionTracker {
 
   private socketClosed(socket: Socket): void {
     const entry = this.sockets.get(socket);
-    // Undefined when released to another tracker or destroyed at the drain timeout.
+    // Undefined when released to another tracker, closed while idle, or destroyed at the drain timeout.
     if (entry === undefined) return;
     this.sockets.delete(socket);
     this.clearGrace(entry);
@@ -333,6 +333,9 @@ export class ConnectionTracker {
     if (this.keepingIdle && !arriving && entry.requests !== 0) return;
     if (arriving) entry.cutMidHeaders = true;
     socket.destroy();
+    // Destroyed, it can carry nothing more: it is gone now, as node's own server counts it,
+    // not when its 'close' event comes (waiting for 10,000 of those slowed the closing phase).
+    this.socketClosed(socket);
   }
 
   private clearGrace(entry: SocketEntry): void {
