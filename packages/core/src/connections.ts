@@ -52,8 +52,8 @@ export interface ConnectionTrackerOptions {
  * and drains them: from `startDraining()` on, every HTTP/1.1 response carries
  * `Connection: close`; a socket whose last response ended closes right after it.
  *
- * Off the drain path the cost per request is one WeakSet lookup, one Map lookup and one
- * `close` listener.
+ * Off the drain path the cost per request is two Set lookups, one Map lookup and one `close`
+ * listener.
  */
 export class ConnectionTracker {
   private readonly clock: Clock;
@@ -63,7 +63,6 @@ export class ConnectionTracker {
   private readonly owner: object | undefined;
   private readonly sockets = new Map<Socket, SocketEntry>();
   private readonly inFlight = new Set<ServerResponse>();
-  private readonly tracked = new WeakSet<ServerResponse>();
   private draining = false;
   /** Counts requests as `requestsDuringDrain` (from `startDraining()`, or earlier for admin servers). */
   private counting = false;
@@ -128,8 +127,8 @@ export class ConnectionTracker {
   trackRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // An HTTP/2 stream: its session is tracked and drained by the session tracker.
     if (req.httpVersionMajor >= 2) return;
-    if (this.tracked.has(res)) return;
-    this.tracked.add(res);
+    // Tracked already (the server's listener, then an adapter's middleware), or over already.
+    if (this.inFlight.has(res) || res.writableFinished || res.destroyed) return;
     this.sawRequests = true;
     const entry = this.entryFor(req.socket);
     entry.inFlight += 1;

@@ -251,6 +251,21 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     expect(summary.exitCode).toBe(0);
   });
 
+  it('an idle keep-alive socket accepted before attach() closes with the listener too (node finds it)', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    s.keepAliveTimeout = 30_000;
+    const early = await keepAliveSocket(portOf(s));
+    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 5000 });
+    lameduck.attach(s);
+    await delay(20);
+    const summary = await lameduck.shutdown('test');
+    await early.closed;
+    expect(early.received).toBe('');
+    expect(summary.phases.closing).toBeLessThan(2000);
+    expect(summary.socketsDestroyed).toBe(0);
+    expect(summary.exitCode).toBe(0);
+  });
+
   it('a keep-alive socket that becomes idle after the listener closed closes at once, not after keepAliveTimeout', async () => {
     const release = gate();
     const s = await server(async (_req, res) => {
