@@ -191,6 +191,17 @@ function chart() {
   return parts.join('\n');
 }
 
+/** When each part ran, when they ran apart (`BENCH_ONLY`). */
+function partsLine() {
+  const names = { rollout: 'rollout', hot: 'hot path', drain: 'idle drain' };
+  const parts = Object.entries(bench.parts ?? {}).filter(([name]) => name in names);
+  if (parts.length === 0) return [];
+  const each = parts.map(
+    ([name, part]) => `${names[name]} ${part.date} on commit ${part.commit} (load average ${part.load})`,
+  );
+  return ['', `The parts ran one after another: ${each.join('; ')}.`];
+}
+
 writeFileSync(join(DIR, 'chart.svg'), chart());
 const m = bench.machine ?? {};
 const doc = [
@@ -199,6 +210,7 @@ const doc = [
   '',
   `One full run of \`npx pnpm@12.4.2 run bench\` (then \`node bench/report.mjs\`, which writes this part and the chart from [bench/results/bench.json](bench/results/bench.json)).`,
   `Machine: ${m.cpus ?? '?'}, ${m.memoryGb ?? '?'} GB, Node ${m.node ?? '?'}, Linux ${m.kernel ?? '?'}; load average at the start ${m.load ?? '?'} — the machine was shared with other jobs during the run, so absolute times are noisy; the comparisons within a table are the point. Date: ${bench.date ?? '?'}.`,
+  ...partsLine(),
   '',
   '![failed requests per peer](bench/results/chart.svg)',
   '',

@@ -37,9 +37,28 @@ const result =
   full || previous.date === undefined
     ? { ...previous, date: new Date().toISOString(), machine }
     : { ...previous };
-if (only.has('rollout')) result.rollout = await rolloutBench();
-if (only.has('hot')) result.hotPath = await hotPathBench();
-if (only.has('drain')) result.idleDrain = await idleDrainBench();
+// When and on which commit each part ran, and the load at its start: parts run apart (BENCH_ONLY)
+// say so in the report.
+const stamp = () => ({
+  date: new Date().toISOString(),
+  load: execSync('cat /proc/loadavg').toString().trim().split(' ').slice(0, 3).join(' '),
+  commit: execSync('git rev-parse --short HEAD', { cwd: import.meta.dirname })
+    .toString()
+    .trim(),
+});
+result.parts = { ...previous.parts };
+if (only.has('rollout')) {
+  result.parts.rollout = stamp();
+  result.rollout = await rolloutBench();
+}
+if (only.has('hot')) {
+  result.parts.hot = stamp();
+  result.hotPath = await hotPathBench();
+}
+if (only.has('drain')) {
+  result.parts.drain = stamp();
+  result.idleDrain = await idleDrainBench();
+}
 writeFileSync(FILE, `${JSON.stringify(result, null, 2)}\n`);
 process.stderr.write(
   `bench: results in ${FILE}; \`node bench/report.mjs\` writes BENCHMARKS.md and the chart\n`,
