@@ -14,8 +14,11 @@ interface SocketEntry {
    */
   idleBytes: number;
   /**
-   * `socket.bytesWritten` at the same moment. More bytes than that with no request tracked
-   * mean the app answered outside a request: an upgrade (`101 Switching Protocols`).
+   * `socket.bytesWritten` when the socket was accepted, when draining started while it was
+   * idle, or when its last response closed while draining (node's getter allocates, so it is
+   * not read on every response while serving). More bytes than that while request bytes
+   * arrive, with no request tracked, mean the app answered outside a request: an upgrade
+   * (`101 Switching Protocols`).
    */
   idleWritten: number;
   /**
@@ -161,8 +164,9 @@ export class ConnectionTracker {
     entry.inFlight -= 1;
     if (entry.inFlight !== 0) return;
     entry.idleBytes = socket.bytesRead;
+    if (!this.draining) return;
     entry.idleWritten = socket.bytesWritten;
-    if (this.draining) this.closeAfterResponse(socket);
+    this.closeAfterResponse(socket);
   }
 
   /** Counts requests from now on without draining (an admin server while the app servers drain). */
@@ -176,6 +180,11 @@ export class ConnectionTracker {
     this.draining = true;
     this.counting = true;
     for (const res of this.inFlight) this.markConnectionClose(res);
+    // Sockets idle between requests: bytes written from now on, while request bytes arrive,
+    // are an upgrade. A socket that has not sent its first request keeps its accept's count.
+    for (const [socket, entry] of this.sockets) {
+      if (entry.inFlight === 0 && entry.requests !== 0) entry.idleWritten = socket.bytesWritten;
+    }
   }
 
   /**
