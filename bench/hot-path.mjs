@@ -2,8 +2,10 @@
 // Hot path: CPU time per request of the server process for each framework bare and with its
 // lameduck adapter (Express, Koa, Fastify, NestJS on Express and on Fastify), built to resolve
 // 2 %. The method:
-//   - one server process per variant, started once and kept for the whole run, each warmed up
-//     before anything is measured (the JIT settles in the first thousands of requests);
+//   - one server process per variant, warmed up before anything is measured (the JIT settles in
+//     the first thousands of requests), in several fresh sets one after another: processes
+//     started the same way differ in speed by more than 2 % (JIT decisions, memory layout), so
+//     the ratios are pooled over the sets;
 //   - the server's own user + system CPU time (process.cpuUsage over IPC) over exactly N
 //     requests, never wall time: time the machine spends on other jobs is not counted;
 //   - a cheap client (hot/client.mjs) with fixed keep-alive connections, so that on 2 cores the
@@ -24,6 +26,9 @@
 //   BENCH_HOT_REQUESTS=2000   requests per variant in one block
 //   BENCH_HOT_ROUNDS          a cap on the number of rounds (default: as many as the budget fits)
 //   BENCH_HOT_FRAMEWORKS=express,koa   only some frameworks (the controls always run)
+//   BENCH_HOT_PROCESS_SETS=3  fresh sets of server processes, each warmed up and given its share
+//                             of the budget (one process can be 10–15 % faster than the next
+//                             one started the same way: a single pair would decide a ratio)
 import { execFileSync, fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +52,7 @@ function settings(env = process.env) {
     requests,
     preRequests: Math.max(100, Math.round(requests / 10)),
     maxRounds: Number(env.BENCH_HOT_ROUNDS ?? Number.POSITIVE_INFINITY),
+    generations: Number(env.BENCH_HOT_PROCESS_SETS ?? 3),
     frameworks: (env.BENCH_HOT_FRAMEWORKS ?? FRAMEWORKS.join(','))
       .split(',')
       .filter((f) => FRAMEWORKS.includes(f)),
@@ -200,110 +206,120 @@ export async function hotPathBench(env = process.env) {
   process.stderr.write(
     `hot path: starting ${variants.size} server processes (${config.frameworks.join(', ')}, controls on express)\n`,
   );
-  const servers = new Map();
   const cores = pinning(env);
-  try {
-    for (const v of variants.values()) servers.set(v.name, await startServer(v.framework, v.kind));
-    if (cores) {
-      pin(process.pid, cores.client);
-      for (const server of servers.values()) pin(server.child.pid, cores.server);
-      process.stderr.write(
-        `hot path: client pinned to CPU ${cores.client}, the servers to CPU ${cores.server}\n`,
-      );
-    }
-    // Warm every process up, in slices taken in turn so that none is warmer from going last.
-    // After the second slice, bare express's CPU per request sets the control's extra work (2 %
-    // of it, calibrated in CPU time inside that process); the slices after it warm that code too.
-    const spinServer = servers.get(plus.b);
-    let spinUs = 0;
-    let probeUs = 0;
-    for (let slice = 0; slice < WARMUP_SLICES; slice += 1) {
-      for (const [name, server] of servers) {
-        if (slice === 2 && name === base) {
-          const before = await server.cpuUs();
-          await server.client.run(WARMUP / WARMUP_SLICES);
-          probeUs = ((await server.cpuUs()) - before) / (WARMUP / WARMUP_SLICES);
-          spinUs = probeUs * CONTROL_SHARE;
-          const spinReply = reply(spinServer.child, 'spin');
-          spinServer.child.send({ msg: 'spin', us: spinUs });
-          await spinReply;
-        } else {
-          await server.client.run(WARMUP / WARMUP_SLICES);
+  const generations = Math.max(1, config.generations);
+  const added = [];
+  let round = 0;
+  let spinUs = 0;
+  let probeUs = 0;
+  for (let generation = 0; generation < generations; generation += 1) {
+    const servers = new Map();
+    try {
+      for (const v of variants.values()) servers.set(v.name, await startServer(v.framework, v.kind));
+      if (cores) {
+        pin(process.pid, cores.client);
+        for (const server of servers.values()) pin(server.child.pid, cores.server);
+        if (generation === 0)
+          process.stderr.write(
+            `hot path: client pinned to CPU ${cores.client}, the servers to CPU ${cores.server}\n`,
+          );
+      }
+      // Warm every process up, in slices taken in turn so that none is warmer from going last.
+      // After the second slice, bare express's CPU per request sets the control's extra work (2 %
+      // of it, calibrated in CPU time inside that process); the slices after it warm that code too.
+      const spinServer = servers.get(plus.b);
+      for (let slice = 0; slice < WARMUP_SLICES; slice += 1) {
+        for (const [name, server] of servers) {
+          if (slice === 2 && name === base) {
+            const before = await server.cpuUs();
+            await server.client.run(WARMUP / WARMUP_SLICES);
+            probeUs = ((await server.cpuUs()) - before) / (WARMUP / WARMUP_SLICES);
+            spinUs = probeUs * CONTROL_SHARE;
+            const spinReply = reply(spinServer.child, 'spin');
+            spinServer.child.send({ msg: 'spin', us: spinUs });
+            await spinReply;
+          } else {
+            await server.client.run(WARMUP / WARMUP_SLICES);
+          }
         }
-      }
-      process.stderr.write(`hot path: warm-up ${slice + 1}/${WARMUP_SLICES} (${elapsed()} s)\n`);
-    }
-    process.stderr.write(
-      `hot path: bare express ${probeUs.toFixed(1)} µs/request in the warm-up; the control adds ${spinUs.toFixed(2)} µs of CPU work per request\n`,
-    );
-    // One round measured and dropped: every process has served the block pattern once.
-    for (const pair of pairs) await block(servers.get(pair.a), servers.get(pair.b), false, config);
-
-    const measureStart = performance.now();
-    let round = 0;
-    while (
-      round < config.maxRounds &&
-      (round < 3 || performance.now() - measureStart < config.seconds * 1000)
-    ) {
-      for (let p = 0; p < pairs.length; p += 1) {
-        const pair = pairs[(p + round) % pairs.length];
-        const { a, b, ratio } = await block(
-          servers.get(pair.a),
-          servers.get(pair.b),
-          round % 2 === 1,
-          config,
+        process.stderr.write(
+          `hot path: process set ${generation + 1}/${generations}, warm-up ${slice + 1}/${WARMUP_SLICES} (${elapsed()} s)\n`,
         );
-        variants.get(pair.a).segments.push({ round, ...a });
-        variants.get(pair.b).segments.push({ round, ...b });
-        pair.ratios.push(ratio);
       }
-      round += 1;
       process.stderr.write(
-        `hot path round ${round} (${elapsed()} s; budget ${config.seconds} s): ${pairs.map((pair) => `${pair.name} ${signed(median(pair.ratios))}`).join(', ')}\n`,
+        `hot path: bare express ${probeUs.toFixed(1)} µs/request in the warm-up; the control adds ${spinUs.toFixed(2)} µs of CPU work per request\n`,
       );
-    }
+      // One round measured and dropped: every process has served the block pattern once.
+      for (const pair of pairs) await block(servers.get(pair.a), servers.get(pair.b), false, config);
 
-    const cpuOf = (name) => summary(variants.get(name).segments.map((s) => s.usPerRequest));
-    const rateOf = (name) => summary(variants.get(name).segments.map((s) => s.rate));
-    const baseUs = cpuOf(base).median;
-    const addedUs = (await spinServer.usage()).spinMedianUs;
-    return {
-      date,
-      load,
-      method: {
-        rounds: round,
-        requestsPerBlock: config.requests,
-        slices: SLICES,
-        preRequests: config.preRequests,
-        warmup: WARMUP,
-        pinned: cores && { client: cores.client, server: cores.server },
-        connections: CONNECTIONS,
-        seconds: elapsed(),
-      },
-      frameworks: pairs
-        .filter((pair) => pair !== same && pair !== plus)
-        .map((pair) => ({
-          framework: pair.name,
-          bare: { usPerRequest: cpuOf(pair.a), rate: rateOf(pair.a) },
-          lameduck: { usPerRequest: cpuOf(pair.b), rate: rateOf(pair.b) },
-          ratio: summary(pair.ratios),
-        })),
-      controls: {
-        baseUs,
-        spinUs,
-        addedUs,
-        bareVsBare: summary(same.ratios),
-        plusWork: { ...summary(plus.ratios), expected: addedUs / baseUs },
-      },
-      samples: {
-        ratios: Object.fromEntries(pairs.map((pair) => [pair.name, pair.ratios])),
-        segments: Object.fromEntries([...variants.values()].map((v) => [v.name, v.segments])),
-      },
-    };
-  } finally {
-    for (const server of servers.values()) server.stop();
-    if (cores) pin(process.pid, cores.all);
+      // Each set of processes gets its share of the budget: a process's own speed (its JIT, its
+      // memory layout) differs from the next one's by more than 2 %, so no single pair decides.
+      const measureStart = performance.now();
+      const share = (config.seconds * 1000) / generations;
+      const first = round;
+      while (round < config.maxRounds && (round - first < 3 || performance.now() - measureStart < share)) {
+        for (let p = 0; p < pairs.length; p += 1) {
+          const pair = pairs[(p + round) % pairs.length];
+          const { a, b, ratio } = await block(
+            servers.get(pair.a),
+            servers.get(pair.b),
+            round % 2 === 1,
+            config,
+          );
+          variants.get(pair.a).segments.push({ round, generation, ...a });
+          variants.get(pair.b).segments.push({ round, generation, ...b });
+          pair.ratios.push(ratio);
+        }
+        round += 1;
+        process.stderr.write(
+          `hot path round ${round}, process set ${generation + 1}/${generations} (${elapsed()} s; budget ${config.seconds} s): ${pairs.map((pair) => `${pair.name} ${signed(median(pair.ratios))}`).join(', ')}\n`,
+        );
+      }
+      added.push((await spinServer.usage()).spinMedianUs);
+    } finally {
+      for (const server of servers.values()) server.stop();
+      if (cores) pin(process.pid, cores.all);
+    }
   }
+
+  const cpuOf = (name) => summary(variants.get(name).segments.map((s) => s.usPerRequest));
+  const rateOf = (name) => summary(variants.get(name).segments.map((s) => s.rate));
+  const baseUs = cpuOf(base).median;
+  const addedUs = median(added);
+  return {
+    date,
+    load,
+    method: {
+      rounds: round,
+      requestsPerBlock: config.requests,
+      slices: SLICES,
+      preRequests: config.preRequests,
+      warmup: WARMUP,
+      pinned: cores && { client: cores.client, server: cores.server },
+      connections: CONNECTIONS,
+      seconds: elapsed(),
+      generations,
+    },
+    frameworks: pairs
+      .filter((pair) => pair !== same && pair !== plus)
+      .map((pair) => ({
+        framework: pair.name,
+        bare: { usPerRequest: cpuOf(pair.a), rate: rateOf(pair.a) },
+        lameduck: { usPerRequest: cpuOf(pair.b), rate: rateOf(pair.b) },
+        ratio: summary(pair.ratios),
+      })),
+    controls: {
+      baseUs,
+      spinUs,
+      addedUs,
+      bareVsBare: summary(same.ratios),
+      plusWork: { ...summary(plus.ratios), expected: addedUs / baseUs },
+    },
+    samples: {
+      ratios: Object.fromEntries(pairs.map((pair) => [pair.name, pair.ratios])),
+      segments: Object.fromEntries([...variants.values()].map((v) => [v.name, v.segments])),
+    },
+  };
 }
 
 // `node bench/hot-path.mjs [--json]`: the summary on stdout (or the whole result as JSON).
