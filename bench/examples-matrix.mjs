@@ -5,16 +5,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { simulate } from 'lameduck';
+import { EXAMPLES } from './examples.mjs';
 
 const REPO = resolve(import.meta.dirname, '..');
-const EXAMPLES = {
-  'node-http': ['examples/node-http/server.js', {}],
-  express: ['examples/express/server.js', {}],
-  koa: ['examples/koa/server.js', {}],
-  fastify: ['examples/fastify/server.js', {}],
-  'nestjs-express': ['examples/nestjs/dist/main.js', { NEST_PLATFORM: 'express' }],
-  'nestjs-fastify': ['examples/nestjs/dist/main.js', { NEST_PLATFORM: 'fastify' }],
-};
 const SCENARIOS = {
   steady: {},
   'POST + sparse': { method: 'POST', thinkMs: 1500, connections: 1000, slowRatio: 0 },

@@ -7,32 +7,24 @@
 // Writes bench/results/idle-close.json and prints a Markdown table; progress on stderr.
 //
 //   BENCH_RACE_ROUNDS=5   rounds (each runs every example once per variant)
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { simulate } from 'lameduck';
+import { EXAMPLES } from './examples.mjs';
+import { median } from './stats.mjs';
 
 const REPO = resolve(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.BENCH_RACE_ROUNDS ?? 5);
-const EXAMPLES = {
-  'node-http': ['examples/node-http/server.js', {}],
-  express: ['examples/express/server.js', {}],
-  koa: ['examples/koa/server.js', {}],
-  fastify: ['examples/fastify/server.js', {}],
-  'nestjs-express': ['examples/nestjs/dist/main.js', { NEST_PLATFORM: 'express' }],
-  'nestjs-fastify': ['examples/nestjs/dist/main.js', { NEST_PLATFORM: 'fastify' }],
-};
 const VARIANTS = {
   'closed at the listener close': { LAMEDUCK_DRAIN_QUIET_MS: '0' },
   'kept while clients reuse theirs': {},
 };
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const loadAverage = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const runs = [];
 const total = ROUNDS * Object.keys(EXAMPLES).length * Object.keys(VARIANTS).length;
 const loadAtStart = loadAverage();

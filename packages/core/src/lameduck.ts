@@ -97,14 +97,13 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     this.options = resolveOptions(options);
     this.budget = checkBudget(this.options);
     this.clock = options.clock ?? systemClock;
+    // lameduck's own waits at closing take at most half the drain timeout.
+    const halfDrainTimeoutMs = Math.floor(this.options.drainTimeoutMs / 2);
     const trackerOptions = {
       clock: this.clock,
-      firstRequestGraceMs: Math.min(
-        DEFAULTS.firstRequestGraceMs,
-        Math.floor(this.options.drainTimeoutMs / 2),
-      ),
+      firstRequestGraceMs: Math.min(DEFAULTS.firstRequestGraceMs, halfDrainTimeoutMs),
       keepAliveQuietMs: this.options.drainQuietMs,
-      keepIdleMaxMs: Math.floor(this.options.drainTimeoutMs / 2),
+      keepIdleMaxMs: halfDrainTimeoutMs,
       owner: this,
     };
     this.connections = new ConnectionTracker(trackerOptions);
@@ -120,7 +119,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     });
     this.sessions = new SessionTracker({
       clock: this.clock,
-      pingTimeoutMs: Math.min(DEFAULTS.h2PingTimeoutMs, Math.floor(this.options.drainTimeoutMs / 2)),
+      pingTimeoutMs: Math.min(DEFAULTS.h2PingTimeoutMs, halfDrainTimeoutMs),
     });
     this.logger = options.logger ?? createDefaultLogger(options.env ?? process.env);
     this.exit = options.exit ?? ((code: number) => process.exit(code));
