@@ -6,6 +6,12 @@
 //     the first thousands of requests), in several fresh sets one after another: processes
 //     started the same way differ in speed by more than 2 % (JIT decisions, memory layout), so
 //     the ratios are pooled over the sets;
+//   - every server started the same way, with address-space randomisation off (`setarch -R`,
+//     where it works) and V8's hash and random seeds fixed: two bare Fastify processes started
+//     plainly differed by 2.1 % (sd over five fresh pairs), started this way by 0.3 %;
+//   - slices sized in CPU time (about 30 ms of the bare server's CPU each, from its warm-up), so
+//     that the two IPC round trips that read a server's CPU time are a negligible share of every
+//     slice, for Fastify's 16 µs requests as for Express's 130 µs;
 //   - the server's own user + system CPU time (process.cpuUsage over IPC) over exactly N
 //     requests, never wall time: time the machine spends on other jobs is not counted;
 //   - a cheap client (hot/client.mjs) with fixed keep-alive connections, so that on 2 cores the
@@ -23,12 +29,13 @@
 // Progress on stderr. Returns the result; run.mjs writes it.
 //
 //   BENCH_HOT_SECONDS=420     time budget for the measured rounds (the warm-up comes on top)
-//   BENCH_HOT_REQUESTS=2000   requests per variant in one block
+//   BENCH_HOT_SLICE_MS=30     CPU ms of the bare server per slice (8 slices a side per block)
 //   BENCH_HOT_ROUNDS          a cap on the number of rounds (default: as many as the budget fits)
 //   BENCH_HOT_FRAMEWORKS=express,koa   only some frameworks (the controls always run)
-//   BENCH_HOT_PROCESS_SETS=3  fresh sets of server processes, each warmed up and given its share
-//                             of the budget (one process can be 10–15 % faster than the next
-//                             one started the same way: a single pair would decide a ratio)
+//   BENCH_HOT_PROCESS_SETS=4  fresh sets of server processes, each warmed up and given its share
+//                             of the budget (one process can be faster than the next one
+//                             started the same way: a single pair would decide a ratio)
+//   BENCH_HOT_ISOLATE=0       start the servers plainly (ASLR on, random seeds), to compare
 import { execFileSync, fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -46,13 +53,11 @@ const CONTROL_SHARE = 0.02;
 const SLICES = 8;
 
 function settings(env = process.env) {
-  const requests = Number(env.BENCH_HOT_REQUESTS ?? 2000);
   return {
     seconds: Number(env.BENCH_HOT_SECONDS ?? 420),
-    requests,
-    preRequests: Math.max(100, Math.round(requests / 10)),
+    sliceCpuMs: Number(env.BENCH_HOT_SLICE_MS ?? 30),
     maxRounds: Number(env.BENCH_HOT_ROUNDS ?? Number.POSITIVE_INFINITY),
-    generations: Number(env.BENCH_HOT_PROCESS_SETS ?? 3),
+    generations: Number(env.BENCH_HOT_PROCESS_SETS ?? 4),
     frameworks: (env.BENCH_HOT_FRAMEWORKS ?? FRAMEWORKS.join(','))
       .split(',')
       .filter((f) => FRAMEWORKS.includes(f)),
@@ -71,6 +76,27 @@ function pinning(env = process.env) {
   return { client: 0, server: cpus().length - 1, all: `0-${cpus().length - 1}` };
 }
 
+// V8's seeds, fixed: the hash seed decides how strings spread over hash tables, the random seed
+// what Math.random() and the heap's randomised choices give.
+const SEEDS = ['--hash-seed=1', '--random-seed=1'];
+
+/**
+ * How every server process starts: under `setarch -R` (no address-space randomisation, so that
+ * the code and heap of every process lie at the same addresses) where that works unprivileged,
+ * and with V8's seeds fixed. Null when BENCH_HOT_ISOLATE=0.
+ */
+function isolation(env = process.env) {
+  if (env.BENCH_HOT_ISOLATE === '0') return null;
+  let setarch = null;
+  try {
+    execFileSync('setarch', ['-R', 'true'], { stdio: 'ignore' });
+    setarch = 'setarch';
+  } catch {
+    process.stderr.write('hot path: `setarch -R` does not work here: the servers keep ASLR on\n');
+  }
+  return { setarch, seeds: SEEDS };
+}
+
 /** Pins every thread of a process to CPUs (taskset -a: V8's GC and compiler threads too). */
 function pin(pid, cpu) {
   execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
@@ -87,10 +113,18 @@ function reply(child, msg) {
   });
 }
 
-async function startServer(framework, variant) {
+async function startServer(framework, variant, isolated) {
+  // setarch execs node in its own place (same PID, same IPC channel).
+  const start =
+    isolated === null
+      ? {}
+      : isolated.setarch === null
+        ? { execArgv: isolated.seeds }
+        : { execPath: isolated.setarch, execArgv: ['-R', process.execPath, ...isolated.seeds] };
   const child = fork(SERVER, [framework, variant], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: { ...process.env, LAMEDUCK_LOG_LEVEL: 'warn' },
+    ...start,
   });
   const guard = setTimeout(() => child.kill('SIGKILL'), 60 * 60_000);
   child.once('exit', () => clearTimeout(guard));
@@ -130,20 +164,20 @@ async function slice(server, count) {
 }
 
 /**
- * One block of a pair: `requests` per variant in SLICES slices each, the slices alternating
+ * One block of a pair: SLICES slices of `count` requests per variant, the slices alternating
  * A B B A A B B A … (or B A A B … when `bFirst`), so that both variants see the same moments of
  * the machine, and each as often right after a switch as not. Returns each variant's CPU µs per
  * request and requests/s over the block.
  */
-async function block(a, b, bFirst, { requests, preRequests }) {
-  await a.client.run(preRequests);
-  await b.client.run(preRequests);
+async function block(a, b, bFirst, count) {
+  // Unmeasured: each process's caches warm again after the other pairs' blocks.
+  await a.client.run(count);
+  await b.client.run(count);
   const unit = bFirst ? [b, a, a, b] : [a, b, b, a];
   const total = new Map([
     [a, { cpuUs: 0, seconds: 0 }],
     [b, { cpuUs: 0, seconds: 0 }],
   ]);
-  const count = Math.round(requests / SLICES);
   const ratios = [];
   for (let i = 0; i < SLICES / 2; i += 1) {
     const cpu = new Map();
@@ -165,6 +199,9 @@ async function block(a, b, bFirst, { requests, preRequests }) {
   return { a: sum(a), b: sum(b), ratio: median(ratios) };
 }
 
+/** The median ratio of each process set: how far one set of processes decides. */
+const setMedians = (pair) => pair.sets.filter((ratios) => ratios !== undefined).map(median);
+
 const signed = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 
 export async function hotPathBench(env = process.env) {
@@ -179,6 +216,7 @@ export async function hotPathBench(env = process.env) {
     a: variant(`${framework} bare`, framework, 'bare'),
     b: variant(`${framework} + lameduck`, framework, 'lameduck'),
     ratios: [],
+    sets: [],
   }));
   // The controls have processes of their own, so that every process belongs to one pair and is
   // measured exactly as often as its partner (a process measured more often is a warmer one).
@@ -187,6 +225,7 @@ export async function hotPathBench(env = process.env) {
     a: variant('control: express bare, first process', 'express', 'bare'),
     b: variant('control: express bare, second process', 'express', 'bare'),
     ratios: [],
+    sets: [],
   };
   const base = variant('control: express bare, third process', 'express', 'bare');
   const plus = {
@@ -194,6 +233,7 @@ export async function hotPathBench(env = process.env) {
     a: base,
     b: variant('control: express bare + 2 % work', 'express', 'bare'),
     ratios: [],
+    sets: [],
   };
   pairs.push(same, plus);
 
@@ -207,6 +247,7 @@ export async function hotPathBench(env = process.env) {
     `hot path: starting ${variants.size} server processes (${config.frameworks.join(', ')}, controls on express)\n`,
   );
   const cores = pinning(env);
+  const isolated = isolation(env);
   const generations = Math.max(1, config.generations);
   const added = [];
   let round = 0;
@@ -215,7 +256,8 @@ export async function hotPathBench(env = process.env) {
   for (let generation = 0; generation < generations; generation += 1) {
     const servers = new Map();
     try {
-      for (const v of variants.values()) servers.set(v.name, await startServer(v.framework, v.kind));
+      for (const v of variants.values())
+        servers.set(v.name, await startServer(v.framework, v.kind, isolated));
       if (cores) {
         pin(process.pid, cores.client);
         for (const server of servers.values()) pin(server.child.pid, cores.server);
@@ -227,10 +269,16 @@ export async function hotPathBench(env = process.env) {
       // Warm every process up, in slices taken in turn so that none is warmer from going last.
       // After the second slice, bare express's CPU per request sets the control's extra work (2 %
       // of it, calibrated in CPU time inside that process); the slices after it warm that code too.
+      // The last slice gives each process's CPU per request, which sizes its pair's slices.
       const spinServer = servers.get(plus.b);
+      const warmUs = new Map();
       for (let slice = 0; slice < WARMUP_SLICES; slice += 1) {
         for (const [name, server] of servers) {
-          if (slice === 2 && name === base) {
+          if (slice === WARMUP_SLICES - 1) {
+            const before = await server.cpuUs();
+            await server.client.run(WARMUP / WARMUP_SLICES);
+            warmUs.set(name, ((await server.cpuUs()) - before) / (WARMUP / WARMUP_SLICES));
+          } else if (slice === 2 && name === base) {
             const before = await server.cpuUs();
             await server.client.run(WARMUP / WARMUP_SLICES);
             probeUs = ((await server.cpuUs()) - before) / (WARMUP / WARMUP_SLICES);
@@ -249,8 +297,17 @@ export async function hotPathBench(env = process.env) {
       process.stderr.write(
         `hot path: bare express ${probeUs.toFixed(1)} µs/request in the warm-up; the control adds ${spinUs.toFixed(2)} µs of CPU work per request\n`,
       );
+      // Requests per slice: about sliceCpuMs of the bare server's CPU.
+      for (const pair of pairs) {
+        const us = warmUs.get(pair.a);
+        pair.count = Math.min(10_000, Math.max(100, Math.round((config.sliceCpuMs * 1000) / us)));
+        pair.counts = [...(pair.counts ?? []), pair.count];
+      }
+      process.stderr.write(
+        `hot path: requests per slice ${pairs.map((pair) => `${pair.name} ${pair.count}`).join(', ')}\n`,
+      );
       // One round measured and dropped: every process has served the block pattern once.
-      for (const pair of pairs) await block(servers.get(pair.a), servers.get(pair.b), false, config);
+      for (const pair of pairs) await block(servers.get(pair.a), servers.get(pair.b), false, pair.count);
 
       // Each set of processes gets its share of the budget: a process's own speed (its JIT, its
       // memory layout) differs from the next one's by more than 2 %, so no single pair decides.
@@ -264,11 +321,12 @@ export async function hotPathBench(env = process.env) {
             servers.get(pair.a),
             servers.get(pair.b),
             round % 2 === 1,
-            config,
+            pair.count,
           );
           variants.get(pair.a).segments.push({ round, generation, ...a });
           variants.get(pair.b).segments.push({ round, generation, ...b });
           pair.ratios.push(ratio);
+          pair.sets[generation] = [...(pair.sets[generation] ?? []), ratio];
         }
         round += 1;
         process.stderr.write(
@@ -291,9 +349,9 @@ export async function hotPathBench(env = process.env) {
     load,
     method: {
       rounds: round,
-      requestsPerBlock: config.requests,
+      sliceCpuMs: config.sliceCpuMs,
+      isolated: isolated && { aslrOff: isolated.setarch !== null, v8Flags: isolated.seeds },
       slices: SLICES,
-      preRequests: config.preRequests,
       warmup: WARMUP,
       pinned: cores && { client: cores.client, server: cores.server },
       connections: CONNECTIONS,
@@ -307,13 +365,15 @@ export async function hotPathBench(env = process.env) {
         bare: { usPerRequest: cpuOf(pair.a), rate: rateOf(pair.a) },
         lameduck: { usPerRequest: cpuOf(pair.b), rate: rateOf(pair.b) },
         ratio: summary(pair.ratios),
+        sets: setMedians(pair),
+        requestsPerSlice: median(pair.counts),
       })),
     controls: {
       baseUs,
       spinUs,
       addedUs,
-      bareVsBare: summary(same.ratios),
-      plusWork: { ...summary(plus.ratios), expected: addedUs / baseUs },
+      bareVsBare: { ...summary(same.ratios), sets: setMedians(same) },
+      plusWork: { ...summary(plus.ratios), sets: setMedians(plus), expected: addedUs / baseUs },
     },
     samples: {
       ratios: Object.fromEntries(pairs.map((pair) => [pair.name, pair.ratios])),
@@ -330,10 +390,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(0);
   }
   const line = (name, r) =>
-    `${name}: ${signed(r.median)} (IQR ${signed(r.q1)} … ${signed(r.q3)}; 95 % interval ${signed(r.ciLow)} … ${signed(r.ciHigh)}; ${r.n} blocks)`;
+    `${name}: ${signed(r.median)} (IQR ${signed(r.q1)} … ${signed(r.q3)}; 95 % interval ${signed(r.ciLow)} … ${signed(r.ciHigh)}; ${r.n} blocks; per process set ${r.sets.map(signed).join(', ')})`;
   for (const f of result.frameworks) {
     console.log(
-      `${line(`${f.framework}: lameduck vs bare`, f.ratio)}; bare ${f.bare.usPerRequest.median.toFixed(1)} µs, lameduck ${f.lameduck.usPerRequest.median.toFixed(1)} µs`,
+      `${line(`${f.framework}: lameduck vs bare`, { ...f.ratio, sets: f.sets })}; bare ${f.bare.usPerRequest.median.toFixed(1)} µs, lameduck ${f.lameduck.usPerRequest.median.toFixed(1)} µs`,
     );
   }
   console.log(line('control: bare vs bare', result.controls.bareVsBare));

@@ -66,23 +66,44 @@ function hotTables() {
   }
   const { method: m, controls: c } = hot;
   const when = hot.date ? ` This part ran on ${hot.date}, load average at its start ${hot.load}.` : '';
+  const bySets = hot.frameworks.every((f) => f.sets !== undefined);
+  const setsCell = (sets) => sets.map(pct).join(', ');
   const lines = [
-    `${m.rounds} rounds in ${m.seconds} s.${when} ${m.generations > 1 ? `${m.generations} fresh sets of server processes one after another, each given its share of the time (processes started the same way differ in speed by more than 2 %: JIT decisions, memory layout; the ratios are pooled over the sets); in each set one server process per variant, kept for the set's share, each warmed up with` : 'One server process per variant, started once and kept for the whole run, each warmed up with'} ${m.warmup.toLocaleString('en')} requests (and one more round measured and dropped) before anything counts${m.pinned ? `; the servers pinned to CPU ${m.pinned.server}, the client to CPU ${m.pinned.client}` : ''}. The client is a raw keep-alive client (${m.connections} connections, one request outstanding on each) that costs a few µs per request. In every round, each pair (bare, lameduck) is measured in one block: ${m.requestsPerBlock.toLocaleString('en')} requests a side in ${m.slices} slices, alternating A B B A A B B A … (B A A B … in the next round), after ${m.preRequests} unmeasured requests each; the pairs' order rotates. CPU time is the server process's own user + system time (\`process.cpuUsage\`) over exactly those requests, so time the machine spends elsewhere is not counted. A block's ratio is the median over its neighbouring slices (lameduck's CPU over bare's, measured a few ms apart); the table shows the median of the blocks' ratios, their quartiles and a ~95 % interval of that median (order statistics). µs and requests/s: median (quartiles) over the blocks.`,
+    m.sliceCpuMs === undefined ? earlierMethod(m, when) : currentMethod(m, when),
     '',
-    '| framework | bare: CPU µs per request | + lameduck: CPU µs per request | lameduck vs bare, CPU per request (paired) | within 2 % | requests/s bare / lameduck |',
-    '| --- | --- | --- | --- | --- | --- |',
+    `| framework | bare: CPU µs per request | + lameduck: CPU µs per request | lameduck vs bare, CPU per request (paired) | within 2 % | requests/s bare / lameduck |${bySets ? ' per process set |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- |${bySets ? ' --- |' : ''}`,
     ...hot.frameworks.map(
       (f) =>
-        `| ${f.framework} | ${us(f.bare.usPerRequest)} | ${us(f.lameduck.usPerRequest)} | ${ratioCell(f.ratio)} | ${f.ratio.median <= 0.02 ? 'yes' : '**no**'} | ${perSecond(f.bare.rate)} / ${perSecond(f.lameduck.rate)} |`,
+        `| ${f.framework} | ${us(f.bare.usPerRequest)} | ${us(f.lameduck.usPerRequest)} | ${ratioCell(f.ratio)} | ${f.ratio.median <= 0.02 ? 'yes' : '**no**'} | ${perSecond(f.bare.rate)} / ${perSecond(f.lameduck.rate)} |${bySets ? ` ${setsCell(f.sets)} |` : ''}`,
     ),
     '',
-    'The controls, measured in the same rounds and the same way, each pair with processes of its own: bare express against a second bare express process, and bare express against one with extra CPU work in every request (a loop calibrated in CPU time to 2 % of a bare request; what it really cost is timed inside the requests, the median over its last 8,192 calls, since on a busy machine it can cost more than in the calibration; that sets the expected figure):',
+    m.sliceCpuMs === undefined
+      ? 'The controls, measured in the same rounds and the same way, each pair with processes of its own: bare express against a second bare express process, and bare express against one with extra CPU work in every request (a loop calibrated in CPU time to 2 % of a bare request; what it really cost is timed inside the requests, the median over its last 8,192 calls, since on a busy machine it can cost more than in the calibration; that sets the expected figure):'
+      : 'The controls, measured in the same rounds and the same way, each pair with processes of its own: bare express against a second bare express process, and bare express against one with extra CPU work in every request (a loop calibrated in CPU time to 2 % of a bare request; what it really cost is timed inside the requests on one call in 64, the median over the last 8,192 timed calls; that sets the expected figure):',
     '',
-    '| control | measured (paired) | expected |',
-    '| --- | --- | --- |',
-    `| bare vs bare | ${ratioCell(c.bareVsBare)} | ${pct(0)} |`,
-    `| bare + extra work in every request (set to 2 %: ${c.spinUs.toFixed(2)} µs) | ${ratioCell(c.plusWork)} | ${pct(c.plusWork.expected)} (the work took ${c.addedUs.toFixed(2)} µs per request, the median timed inside the requests, of ${c.baseUs.toFixed(1)} µs) |`,
+    `| control | measured (paired) | expected |${c.bareVsBare.sets !== undefined ? ' per process set |' : ''}`,
+    `| --- | --- | --- |${c.bareVsBare.sets !== undefined ? ' --- |' : ''}`,
+    `| bare vs bare | ${ratioCell(c.bareVsBare)} | ${pct(0)} |${c.bareVsBare.sets !== undefined ? ` ${setsCell(c.bareVsBare.sets)} |` : ''}`,
+    `| bare + extra work in every request (set to 2 %: ${c.spinUs.toFixed(2)} µs) | ${ratioCell(c.plusWork)} | ${pct(c.plusWork.expected)} (the work took ${c.addedUs.toFixed(2)} µs per request, the median timed inside the requests, of ${c.baseUs.toFixed(1)} µs) |${c.plusWork.sets !== undefined ? ` ${setsCell(c.plusWork.sets)} |` : ''}`,
   ];
+  return [...lines, ...resolution(hot)];
+}
+
+function currentMethod(m, when) {
+  const started = m.isolated
+    ? `, every one started the same way: ${m.isolated.aslrOff ? 'address-space randomisation off (`setarch -R`) and ' : ''}V8's seeds fixed (\`${m.isolated.v8Flags.join(' ')}\`)`
+    : ', started plainly (BENCH_HOT_ISOLATE=0)';
+  return `${m.rounds} rounds in ${m.seconds} s.${when} ${m.generations} fresh sets of server processes one after another, each given its share of the time; in each set one server process per variant${started}, each warmed up with ${m.warmup.toLocaleString('en')} requests (and one more round measured and dropped) before anything counts${m.pinned ? `; the servers pinned to CPU ${m.pinned.server}, the client to CPU ${m.pinned.client}` : ''}. The client is a raw keep-alive client (${m.connections} connections, one request outstanding on each) that costs a few µs per request. In every round, each pair (bare, lameduck) is measured in one block of ${m.slices} slices a side, alternating A B B A A B B A … (B A A B … in the next round), each slice about ${m.sliceCpuMs} ms of the bare server's CPU (its request count set from the warm-up), after one unmeasured slice each; the pairs' order rotates. CPU time is the server process's own user + system time (\`process.cpuUsage\`) over exactly those requests, so time the machine spends elsewhere is not counted. A block's ratio is the median over its neighbouring slices (lameduck's CPU over bare's, measured a few ms apart); the table shows the median of the blocks' ratios over all sets, their quartiles, a ~95 % interval of that median (order statistics), and the median of each process set. µs and requests/s: median (quartiles) over the blocks.`;
+}
+
+function earlierMethod(m, when) {
+  return `${m.rounds} rounds in ${m.seconds} s.${when} ${m.generations > 1 ? `${m.generations} fresh sets of server processes one after another, each given its share of the time (processes started the same way differ in speed by more than 2 %: JIT decisions, memory layout; the ratios are pooled over the sets); in each set one server process per variant, kept for the set's share, each warmed up with` : 'One server process per variant, started once and kept for the whole run, each warmed up with'} ${m.warmup.toLocaleString('en')} requests (and one more round measured and dropped) before anything counts${m.pinned ? `; the servers pinned to CPU ${m.pinned.server}, the client to CPU ${m.pinned.client}` : ''}. The client is a raw keep-alive client (${m.connections} connections, one request outstanding on each) that costs a few µs per request. In every round, each pair (bare, lameduck) is measured in one block: ${m.requestsPerBlock.toLocaleString('en')} requests a side in ${m.slices} slices, alternating A B B A A B B A … (B A A B … in the next round), after ${m.preRequests} unmeasured requests each; the pairs' order rotates. CPU time is the server process's own user + system time (\`process.cpuUsage\`) over exactly those requests, so time the machine spends elsewhere is not counted. A block's ratio is the median over its neighbouring slices (lameduck's CPU over bare's, measured a few ms apart); the table shows the median of the blocks' ratios, their quartiles and a ~95 % interval of that median (order statistics). µs and requests/s: median (quartiles) over the blocks.`;
+}
+
+/** Whether the controls show that the run resolved 2 %, and what decides even so. */
+function resolution(hot) {
+  const c = hot.controls;
   const zero = Math.abs(c.bareVsBare.median) <= 0.01;
   const found = Math.abs(c.plusWork.median - c.plusWork.expected) <= 0.01;
   // The error the controls show; an adapter's interval clear of 2 % by more than it still decides.
@@ -93,15 +114,14 @@ function hotTables() {
     ...(above.length > 0 ? [`above 2 % even so: ${above.join(', ')}`] : []),
     ...(below.length > 0 ? [`within 2 % even so: ${below.join(', ')}`] : []),
   ];
-  lines.push(
+  return [
     '',
     `Resolution check of this run: bare vs bare ${pct(c.bareVsBare.median)}, the ${pct(c.plusWork.expected)} control ${pct(c.plusWork.median)} — ${
       zero && found
         ? 'the bench resolved 2 % in this run (bare vs bare within ±1 %, the control within 1 point of what was added)'
         : `the bench did NOT resolve 2 % in this run (bare vs bare must be within ±1 % and the control within 1 point of what was added); the controls' error is ${(error * 100).toFixed(1)} points, so an adapter's figure decides only where its 95 % interval lies clear of +2 % by more than that${decided.length > 0 ? ` (${decided.join('; ')})` : ' (none here)'}`
     }.`,
-  );
-  return lines;
+  ];
 }
 
 function drainTables() {
