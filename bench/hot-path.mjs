@@ -2,10 +2,13 @@
 // Hot path: CPU time per request of the server process for each framework bare and with its
 // lameduck adapter (Express, Koa, Fastify, NestJS on Express and on Fastify), built to resolve
 // 2 %. The method:
-//   - one server process per variant, warmed up before anything is measured (the JIT settles in
-//     the first thousands of requests), in several fresh sets one after another: processes
-//     started the same way differ in speed by more than 2 % (JIT decisions, memory layout), so
-//     the ratios are pooled over the sets;
+//   - one pair (bare, lameduck) at a time, its two server processes the only ones alive: with
+//     every variant's process resident on the server's core, each ran about 1.5 times slower
+//     and a control that added 2 % read +5.4 %;
+//   - each pair in several fresh sets of processes one after another, every process warmed up
+//     before anything is measured (the JIT settles in the first thousands of requests):
+//     processes started the same way can differ in speed by more than 2 % (JIT decisions,
+//     memory layout), so the ratios are pooled over the sets, and each set's median is shown;
 //   - every server started the same way, with address-space randomisation off (`setarch -R`,
 //     where it works) and V8's hash and random seeds fixed: two bare Fastify processes started
 //     plainly differed by 2.1 % (sd over five fresh pairs), started this way by 0.3 %;
@@ -16,21 +19,22 @@
 //     requests, never wall time: time the machine spends on other jobs is not counted;
 //   - a cheap client (hot/client.mjs) with fixed keep-alive connections, so that on 2 cores the
 //     client does not eat the server's core;
-//   - pinned CPUs when taskset is there: the client on the first, every server on the last;
-//   - many short blocks: in each round, each pair (bare, lameduck) is measured in 8 slices a
-//     side, alternating A B B A A B B A … (B A A B … in the next round), so both variants see the
-//     same moments of the machine and each comes as often right after a switch as not; each block
-//     gives one paired ratio, the median over its neighbouring slices (a burst of load that hits
-//     one slice does not decide it); the pairs' order rotates round by round;
+//   - pinned CPUs when taskset is there: the client on the first, the servers on the last;
+//   - many short blocks: each block measures the pair in 8 slices a side, alternating
+//     A B B A A B B A … (B A A B … in the next block), so both variants see the same moments of
+//     the machine and each comes as often right after a switch as not; each block gives one
+//     paired ratio, the median over its neighbouring slices (a burst of load that hits one
+//     slice does not decide it); the pairs' order rotates from set to set;
 //   - every figure the median over the blocks with its spread (quartiles, min–max) and a ~95 %
 //     interval of the median;
-//   - two controls in the same rounds: bare vs a second bare process (must show ~0) and bare vs
-//     bare + extra work calibrated in CPU time to 2 % of a bare request (must show ~+2 %).
+//   - two controls measured the same way: bare vs a second bare process (must show ~0) and bare
+//     vs bare + extra work calibrated in CPU time to 2 % of a bare request (must show ~+2 %).
 // Progress on stderr. Returns the result; run.mjs writes it.
 //
-//   BENCH_HOT_SECONDS=420     time budget for the measured rounds (the warm-up comes on top)
+//   BENCH_HOT_SECONDS=600     time budget for the measured blocks, shared equally by the pairs
+//                             and sets (each pair's start and warm-up come on top)
 //   BENCH_HOT_SLICE_MS=30     CPU ms of the bare server per slice (8 slices a side per block)
-//   BENCH_HOT_ROUNDS          a cap on the number of rounds (default: as many as the budget fits)
+//   BENCH_HOT_ROUNDS          a cap on the blocks per pair and set (default: as many as fit)
 //   BENCH_HOT_FRAMEWORKS=express,koa   only some frameworks (the controls always run)
 //   BENCH_HOT_PROCESS_SETS=4  fresh sets of server processes, each warmed up and given its share
 //                             of the budget (one process can be faster than the next one
@@ -54,7 +58,7 @@ const SLICES = 8;
 
 function settings(env = process.env) {
   return {
-    seconds: Number(env.BENCH_HOT_SECONDS ?? 420),
+    seconds: Number(env.BENCH_HOT_SECONDS ?? 600),
     sliceCpuMs: Number(env.BENCH_HOT_SLICE_MS ?? 30),
     maxRounds: Number(env.BENCH_HOT_ROUNDS ?? Number.POSITIVE_INFINITY),
     generations: Number(env.BENCH_HOT_PROCESS_SETS ?? 4),
@@ -244,99 +248,87 @@ export async function hotPathBench(env = process.env) {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) / 1000);
   process.stderr.write(
-    `hot path: starting ${variants.size} server processes (${config.frameworks.join(', ')}, controls on express)\n`,
+    `hot path: ${pairs.length} pairs (${config.frameworks.join(', ')}, controls on express), each measured on its own\n`,
   );
   const cores = pinning(env);
   const isolated = isolation(env);
   const generations = Math.max(1, config.generations);
+  // Each pair in each set gets an equal share of the budget.
+  const share = (config.seconds * 1000) / (generations * pairs.length);
   const added = [];
-  let round = 0;
   let spinUs = 0;
   let probeUs = 0;
-  for (let generation = 0; generation < generations; generation += 1) {
-    const servers = new Map();
-    try {
-      for (const v of variants.values())
-        servers.set(v.name, await startServer(v.framework, v.kind, isolated));
-      if (cores) {
-        pin(process.pid, cores.client);
-        for (const server of servers.values()) pin(server.child.pid, cores.server);
-        if (generation === 0)
-          process.stderr.write(
-            `hot path: client pinned to CPU ${cores.client}, the servers to CPU ${cores.server}\n`,
-          );
+  if (cores) {
+    pin(process.pid, cores.client);
+    process.stderr.write(
+      `hot path: client pinned to CPU ${cores.client}, the servers to CPU ${cores.server}\n`,
+    );
+  }
+  try {
+    for (let generation = 0; generation < generations; generation += 1) {
+      for (let p = 0; p < pairs.length; p += 1) {
+        // The pairs' order rotates from one set to the next.
+        const pair = pairs[(p + generation) % pairs.length];
+        await measurePair(pair, generation);
       }
-      // Warm every process up, in slices taken in turn so that none is warmer from going last.
-      // After the second slice, bare express's CPU per request sets the control's extra work (2 %
-      // of it, calibrated in CPU time inside that process); the slices after it warm that code too.
-      // The last slice gives each process's CPU per request, which sizes its pair's slices.
-      const spinServer = servers.get(plus.b);
-      const warmUs = new Map();
-      for (let slice = 0; slice < WARMUP_SLICES; slice += 1) {
-        for (const [name, server] of servers) {
-          if (slice === WARMUP_SLICES - 1) {
-            const before = await server.cpuUs();
-            await server.client.run(WARMUP / WARMUP_SLICES);
-            warmUs.set(name, ((await server.cpuUs()) - before) / (WARMUP / WARMUP_SLICES));
-          } else if (slice === 2 && name === base) {
-            const before = await server.cpuUs();
-            await server.client.run(WARMUP / WARMUP_SLICES);
-            probeUs = ((await server.cpuUs()) - before) / (WARMUP / WARMUP_SLICES);
-            spinUs = probeUs * CONTROL_SHARE;
-            const spinReply = reply(spinServer.child, 'spin');
-            spinServer.child.send({ msg: 'spin', us: spinUs });
-            await spinReply;
-          } else {
-            await server.client.run(WARMUP / WARMUP_SLICES);
-          }
-        }
-        process.stderr.write(
-          `hot path: process set ${generation + 1}/${generations}, warm-up ${slice + 1}/${WARMUP_SLICES} (${elapsed()} s)\n`,
-        );
-      }
-      process.stderr.write(
-        `hot path: bare express ${probeUs.toFixed(1)} µs/request in the warm-up; the control adds ${spinUs.toFixed(2)} µs of CPU work per request\n`,
-      );
-      // Requests per slice: about sliceCpuMs of the bare server's CPU.
-      for (const pair of pairs) {
-        const us = warmUs.get(pair.a);
-        pair.count = Math.min(10_000, Math.max(100, Math.round((config.sliceCpuMs * 1000) / us)));
-        pair.counts = [...(pair.counts ?? []), pair.count];
-      }
-      process.stderr.write(
-        `hot path: requests per slice ${pairs.map((pair) => `${pair.name} ${pair.count}`).join(', ')}\n`,
-      );
-      // One round measured and dropped: every process has served the block pattern once.
-      for (const pair of pairs) await block(servers.get(pair.a), servers.get(pair.b), false, pair.count);
+    }
+  } finally {
+    if (cores) pin(process.pid, cores.all);
+  }
 
-      // Each set of processes gets its share of the budget: a process's own speed (its JIT, its
-      // memory layout) differs from the next one's by more than 2 %, so no single pair decides.
-      const measureStart = performance.now();
-      const share = (config.seconds * 1000) / generations;
-      const first = round;
-      while (round < config.maxRounds && (round - first < 3 || performance.now() - measureStart < share)) {
-        for (let p = 0; p < pairs.length; p += 1) {
-          const pair = pairs[(p + round) % pairs.length];
-          const { a, b, ratio } = await block(
-            servers.get(pair.a),
-            servers.get(pair.b),
-            round % 2 === 1,
-            pair.count,
-          );
-          variants.get(pair.a).segments.push({ round, generation, ...a });
-          variants.get(pair.b).segments.push({ round, generation, ...b });
-          pair.ratios.push(ratio);
-          pair.sets[generation] = [...(pair.sets[generation] ?? []), ratio];
+  /**
+   * One pair in one set: its two processes, fresh, are the only servers alive (with every
+   * variant's process resident on the server's core, each ran about 1.5 times slower and an
+   * added 2 % read as 5 %), warmed up in turn, then measured in blocks for the pair's share.
+   */
+  async function measurePair(pair, generation) {
+    const a = await startServer(variants.get(pair.a).framework, variants.get(pair.a).kind, isolated);
+    const b = await startServer(variants.get(pair.b).framework, variants.get(pair.b).kind, isolated);
+    try {
+      if (cores) for (const server of [a, b]) pin(server.child.pid, cores.server);
+      // Warm-up, in slices taken in turn so that neither is warmer from going last. For the
+      // +2 % control, after the second slice, the bare process's CPU per request sets the extra
+      // work (2 % of it, calibrated in CPU time inside the other process); the slices after it
+      // warm that code too. The last slice sizes the pair's slices from the bare process's CPU.
+      let bareUs = 0;
+      for (let slice = 0; slice < WARMUP_SLICES; slice += 1) {
+        const measured = slice === WARMUP_SLICES - 1 || (slice === 2 && pair === plus);
+        const before = measured ? await a.cpuUs() : 0;
+        await a.client.run(WARMUP / WARMUP_SLICES);
+        if (measured) bareUs = ((await a.cpuUs()) - before) / (WARMUP / WARMUP_SLICES);
+        if (slice === 2 && pair === plus) {
+          probeUs = bareUs;
+          spinUs = probeUs * CONTROL_SHARE;
+          const spinReply = reply(b.child, 'spin');
+          b.child.send({ msg: 'spin', us: spinUs });
+          await spinReply;
         }
-        round += 1;
-        process.stderr.write(
-          `hot path round ${round}, process set ${generation + 1}/${generations} (${elapsed()} s; budget ${config.seconds} s): ${pairs.map((pair) => `${pair.name} ${signed(median(pair.ratios))}`).join(', ')}\n`,
-        );
+        await b.client.run(WARMUP / WARMUP_SLICES);
       }
-      added.push((await spinServer.usage()).spinMedianUs);
+      const count = Math.min(10_000, Math.max(100, Math.round((config.sliceCpuMs * 1000) / bareUs)));
+      pair.counts = [...(pair.counts ?? []), count];
+      // One block measured and dropped: both processes have served the block pattern once.
+      await block(a, b, false, count);
+      const measureStart = performance.now();
+      const ratios = [];
+      while (
+        ratios.length < config.maxRounds &&
+        (ratios.length < 3 || performance.now() - measureStart < share)
+      ) {
+        const result = await block(a, b, ratios.length % 2 === 1, count);
+        variants.get(pair.a).segments.push({ block: ratios.length, generation, ...result.a });
+        variants.get(pair.b).segments.push({ block: ratios.length, generation, ...result.b });
+        ratios.push(result.ratio);
+        pair.ratios.push(result.ratio);
+      }
+      pair.sets[generation] = ratios;
+      if (pair === plus) added.push((await b.usage()).spinMedianUs);
+      process.stderr.write(
+        `hot path: set ${generation + 1}/${generations}, ${pair.name}: ${signed(median(ratios))} over ${ratios.length} blocks of ${count} requests a slice (bare ${bareUs.toFixed(1)} µs/request${pair === plus ? `, +${spinUs.toFixed(2)} µs of work` : ''}); all sets so far ${signed(median(pair.ratios))} (${elapsed()} s)\n`,
+      );
     } finally {
-      for (const server of servers.values()) server.stop();
-      if (cores) pin(process.pid, cores.all);
+      a.stop();
+      b.stop();
     }
   }
 
@@ -348,7 +340,8 @@ export async function hotPathBench(env = process.env) {
     date,
     load,
     method: {
-      rounds: round,
+      rounds: median(pairs.map((pair) => pair.ratios.length / generations)),
+      onePairAtATime: true,
       sliceCpuMs: config.sliceCpuMs,
       isolated: isolated && { aslrOff: isolated.setarch !== null, v8Flags: isolated.seeds },
       slices: SLICES,

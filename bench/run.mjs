@@ -8,7 +8,7 @@
 //
 //   BENCH_ONLY=hot,drain     run only some parts (rollout, hot, drain)
 //   BENCH_DRAIN_ROUNDS=5     idle-drain rounds per size; BENCH_DRAIN_SIZES=100,1000,10000 its sizes
-//   BENCH_HOT_SECONDS=420    the hot path's measuring time (its warm-up comes on top), see hot-path.mjs
+//   BENCH_HOT_SECONDS=600    the hot path's measuring time (starts and warm-ups come on top), see hot-path.mjs
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';

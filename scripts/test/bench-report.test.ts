@@ -82,6 +82,42 @@ describe('bench/report.mjs', () => {
     );
   });
 
+  it('describes process sets started the same way, and shows the median of each set', () => {
+    const doc = report((results) => {
+      const hot = results.hotPath as Record<string, unknown> & {
+        method: Record<string, unknown>;
+        frameworks: Array<Record<string, unknown>>;
+      };
+      hot.method = {
+        ...hot.method,
+        sliceCpuMs: 30,
+        isolated: { aslrOff: true, v8Flags: ['--hash-seed=1', '--random-seed=1'] },
+        generations: 4,
+      };
+      hot.method.requestsPerBlock = undefined;
+      for (const f of hot.frameworks) f.sets = [0.011, 0.015, 0.009, 0.02];
+      results.hotPath.controls.bareVsBare = { ...results.hotPath.controls.bareVsBare, sets: [0.001, -0.002] };
+      results.hotPath.controls.plusWork = { ...results.hotPath.controls.plusWork, sets: [0.021, 0.019] };
+    });
+    expect(doc).toContain(
+      "4 fresh sets of server processes one after another, each given its share of the time; in each set one server process per variant, every one started the same way: address-space randomisation off (`setarch -R`) and V8's seeds fixed (`--hash-seed=1 --random-seed=1`)",
+    );
+    expect(doc).toContain("each slice about 30 ms of the bare server's CPU");
+    expect(doc).toContain('| requests/s bare / lameduck | per process set |');
+    expect(doc).toMatch(/\| express \| 40\.0 .* \| \+1\.1 %, \+1\.5 %, \+0\.9 %, \+2\.0 % \|/);
+    expect(doc).toMatch(/\| bare vs bare \| .* \| \+0\.1 %, -0\.2 % \|/);
+    expect(doc).toContain('timed inside the requests on one call in 64');
+    const alone = report((results) => {
+      const hot = results.hotPath as Record<string, unknown> & { method: Record<string, unknown> };
+      hot.method = { ...hot.method, sliceCpuMs: 30, onePairAtATime: true, generations: 4, rounds: 12 };
+    });
+    expect(alone).toContain(
+      'Each pair (bare, lameduck) is measured on its own, its two server processes the only ones alive, in 4 fresh sets of processes one after another',
+    );
+    expect(alone).toContain('12 blocks per pair and set (median), 430 s in all.');
+    expect(alone).toContain('The server processes are started plainly (BENCH_HOT_ISOLATE=0)');
+  });
+
   it('says so when the controls show the bench did not resolve 2 %', () => {
     const biased = report((results) => {
       const same = results.hotPath.controls.bareVsBare as Record<string, number>;

@@ -18,26 +18,48 @@ export type LameduckMiddlewareOptions = ProbePaths;
 export function lameduckMiddleware(lameduck: Lameduck, options: LameduckMiddlewareOptions = {}): Middleware {
   assertLameduck(lameduck, 'lameduckMiddleware(...)');
   const answerProbe = createProbeRouter(lameduck, options);
-  return async function lameduckProbesAndTracking(ctx, next) {
+  let lastApp: unknown;
+  // Not an async function: it hands Koa the next middleware's promise as it is, and adds no
+  // await and no promise of its own to every request.
+  return function lameduckProbesAndTracking(ctx, next) {
+    if (ctx.app !== lastApp) {
+      lastApp = ctx.app;
+      keepConnectionCloseOnError(ctx.app.context);
+    }
     lameduck.trackRequest(ctx.req, ctx.res);
     if (answerProbe(ctx.req, ctx.res)) {
       ctx.respond = false;
-      return;
+      return Promise.resolve();
     }
-    try {
-      await next();
-    } catch (error) {
-      keepConnectionClose(ctx.res, error);
-      throw error;
-    }
+    return next();
   };
 }
 
+type Context = Parameters<Middleware>[0];
+type ErrorHandler = (this: Context, error: unknown) => void;
+
+/** The apps' contexts whose `onerror` keeps Connection: close. */
+const wrappedContexts = new WeakSet<object>();
+
 /**
- * Koa answers an error by removing every response header, then setting `error.headers`. While
- * draining, lameduck has set `Connection: close`; carry it over, or the keep-alive client keeps
- * sending on a socket that closes after this response.
+ * Koa answers an error in `ctx.onerror`: it removes every response header, then sets
+ * `error.headers`. While draining, lameduck has set `Connection: close`; carry it over, or the
+ * keep-alive client keeps sending on a socket that closes after this response. Wrapping the
+ * app's `onerror` once (not a try/catch around every request) also covers errors Koa meets
+ * after the middleware, while it writes the body.
  */
+function keepConnectionCloseOnError(context: object): void {
+  if (wrappedContexts.has(context)) return;
+  wrappedContexts.add(context);
+  const holder = context as { onerror?: ErrorHandler };
+  const onerror = holder.onerror;
+  if (typeof onerror !== 'function') return;
+  holder.onerror = function onerrorKeepingConnectionClose(this: Context, error: unknown): void {
+    if (this?.res !== undefined) keepConnectionClose(this.res, error);
+    onerror.call(this, error);
+  };
+}
+
 function keepConnectionClose(res: ServerResponse, error: unknown): void {
   if (res.headersSent || res.getHeader('connection') !== 'close') return;
   if (typeof error !== 'object' || error === null || Object.isFrozen(error)) return;
