@@ -78,9 +78,11 @@ function hotTables() {
         `| ${f.framework} | ${us(f.bare.usPerRequest)} | ${us(f.lameduck.usPerRequest)} | ${ratioCell(f.ratio)} | ${f.ratio.median <= 0.02 ? 'yes' : '**no**'} | ${perSecond(f.bare.rate)} / ${perSecond(f.lameduck.rate)} |${bySets ? ` ${setsCell(f.sets)} |` : ''}`,
     ),
     '',
-    m.sliceCpuMs === undefined
-      ? 'The controls, measured in the same rounds and the same way, each pair with processes of its own: bare express against a second bare express process, and bare express against one with extra CPU work in every request (a loop calibrated in CPU time to 2 % of a bare request; what it really cost is timed inside the requests, the median over its last 8,192 calls, since on a busy machine it can cost more than in the calibration; that sets the expected figure):'
-      : 'The controls, measured in the same rounds and the same way, each pair with processes of its own: bare express against a second bare express process, and bare express against one with extra CPU work in every request (a loop calibrated in CPU time to 2 % of a bare request; what it really cost is timed inside the requests on one call in 64, the median over the last 8,192 timed calls; that sets the expected figure):',
+    m.onePairAtATime
+      ? 'The controls, pairs measured the same way with processes of their own: bare express against a second bare express process, and bare express against one with extra CPU work in every request (a loop calibrated in CPU time to 2 % of a bare request; what it really cost is timed inside the requests on one call in 64, the median over the last 8,192 timed calls; that sets the expected figure):'
+      : m.sliceCpuMs === undefined
+        ? 'The controls, measured in the same rounds and the same way, each pair with processes of its own: bare express against a second bare express process, and bare express against one with extra CPU work in every request (a loop calibrated in CPU time to 2 % of a bare request; what it really cost is timed inside the requests, the median over its last 8,192 calls, since on a busy machine it can cost more than in the calibration; that sets the expected figure):'
+        : 'The controls, measured in the same rounds and the same way, each pair with processes of its own: bare express against a second bare express process, and bare express against one with extra CPU work in every request (a loop calibrated in CPU time to 2 % of a bare request; what it really cost is timed inside the requests on one call in 64, the median over the last 8,192 timed calls; that sets the expected figure):',
     '',
     `| control | measured (paired) | expected |${c.bareVsBare.sets !== undefined ? ' per process set |' : ''}`,
     `| --- | --- | --- |${c.bareVsBare.sets !== undefined ? ' --- |' : ''}`,
@@ -91,11 +93,12 @@ function hotTables() {
 }
 
 function currentMethod(m, when) {
-  const started = m.isolated
-    ? `every one started the same way: ${m.isolated.aslrOff ? 'address-space randomisation off (`setarch -R`) and ' : ''}V8's seeds fixed (\`${m.isolated.v8Flags.join(' ')}\`)`
-    : 'started plainly (BENCH_HOT_ISOLATE=0)';
+  const how = m.isolated
+    ? `${m.isolated.aslrOff ? 'address-space randomisation off (`setarch -R`) and ' : ''}V8's seeds fixed (\`${m.isolated.v8Flags.join(' ')}\`)`
+    : undefined;
+  const started = how ? `every one started the same way: ${how}` : 'started plainly (BENCH_HOT_ISOLATE=0)';
   const layout = m.onePairAtATime
-    ? `Each pair (bare, lameduck) is measured on its own, its two server processes the only ones alive, in ${m.generations} fresh sets of processes one after another (the pairs' order rotating from set to set), each pair and set given an equal share of the time: ${m.rounds} blocks per pair and set (median), ${m.seconds} s in all.${when} The server processes are ${started}; each is warmed up with ${m.warmup.toLocaleString('en')} requests (and one block measured and dropped) before anything counts`
+    ? `Each pair (bare, lameduck) is measured on its own, its two server processes the only ones alive, in ${m.generations} fresh sets of processes one after another (the pairs' order rotating from set to set), each pair and set given an equal share of the time: ${m.rounds} blocks per pair and set (median), ${m.seconds} s in all.${when} ${how ? `Every server process starts the same way: ${how}` : 'Every server process is started plainly (BENCH_HOT_ISOLATE=0)'}; each is warmed up with ${m.warmup.toLocaleString('en')} requests (and one block measured and dropped) before anything counts`
     : `${m.rounds} rounds in ${m.seconds} s.${when} ${m.generations} fresh sets of server processes one after another, each given its share of the time; in each set one server process per variant, ${started}, each warmed up with ${m.warmup.toLocaleString('en')} requests (and one more round measured and dropped) before anything counts`;
   return `${layout}${m.pinned ? `; the servers pinned to CPU ${m.pinned.server}, the client to CPU ${m.pinned.client}` : ''}. The client is a raw keep-alive client (${m.connections} connections, one request outstanding on each) that costs a few µs per request. A block measures the pair in ${m.slices} slices a side, alternating A B B A A B B A … (B A A B … in the next block), each slice about ${m.sliceCpuMs} ms of the bare server's CPU (its request count set from the warm-up), after one unmeasured slice each. CPU time is the server process's own user + system time (\`process.cpuUsage\`) over exactly those requests, so time the machine spends elsewhere is not counted. A block's ratio is the median over its neighbouring slices (lameduck's CPU over bare's, measured a few ms apart); the table shows the median of the blocks' ratios over all sets, their quartiles, a ~95 % interval of that median (order statistics), and the median of each process set. µs and requests/s: median (quartiles) over the blocks.`;
 }

@@ -115,7 +115,10 @@ describe('bench/report.mjs', () => {
       'Each pair (bare, lameduck) is measured on its own, its two server processes the only ones alive, in 4 fresh sets of processes one after another',
     );
     expect(alone).toContain('12 blocks per pair and set (median), 430 s in all.');
-    expect(alone).toContain('The server processes are started plainly (BENCH_HOT_ISOLATE=0)');
+    expect(alone).toContain(
+      'Every server process is started plainly (BENCH_HOT_ISOLATE=0); each is warmed up',
+    );
+    expect(alone).toContain('The controls, pairs measured the same way with processes of their own');
   });
 
   it('says so when the controls show the bench did not resolve 2 %', () => {
