@@ -4,16 +4,15 @@ import { channels } from './channels.js';
 import type { Clock } from './types.js';
 
 interface SocketEntry {
-  /** Requests on this socket whose response has not closed yet. */
-  inFlight: number;
   /**
-   * The response in flight on this socket (the oldest one when the client pipelines). Kept
+   * The response in flight on this socket (the oldest one when the client pipelines);
+   * undefined while the socket is idle. Kept
    * here rather than in a Set of responses: a Set hashes each response object, and V8 then
    * takes a slower path for every property node adds to it later (measured: about 4 % of a
    * bare Fastify request).
    */
   response: ServerResponse | undefined;
-  /** The later responses in flight when the client pipelines its requests (rare). */
+  /** The later responses in flight when the client pipelines its requests (rare); never set without `response`. */
   pipelined: ServerResponse[] | undefined;
   /** Requests this socket has carried. */
   requests: number;
@@ -113,7 +112,9 @@ export class ConnectionTracker {
 
   get inFlightCount(): number {
     let count = 0;
-    for (const entry of this.sockets.values()) count += entry.inFlight;
+    for (const entry of this.sockets.values()) {
+      if (entry.response !== undefined) count += 1 + (entry.pipelined?.length ?? 0);
+    }
     return count;
   }
 
@@ -150,7 +151,6 @@ export class ConnectionTracker {
     // Tracked already: the server's listener, then an adapter's middleware.
     if (entry.response === res || entry.pipelined?.includes(res) === true) return;
     this.sawRequests = true;
-    entry.inFlight += 1;
     entry.requests += 1;
     if (entry.response === undefined) entry.response = res;
     else if (entry.pipelined === undefined) entry.pipelined = [res];
@@ -179,8 +179,7 @@ export class ConnectionTracker {
     // Undefined when the socket closed first (or was destroyed at the drain timeout): its
     // responses went with it.
     if (entry === undefined || !removeResponse(entry, res)) return;
-    entry.inFlight -= 1;
-    if (entry.inFlight !== 0) return;
+    if (entry.response !== undefined) return;
     entry.idleBytes = socket.bytesRead;
     if (!this.draining) return;
     entry.idleWritten = socket.bytesWritten;
@@ -199,14 +198,12 @@ export class ConnectionTracker {
     this.counting = true;
     // The newest response on each socket: one that says `Connection: close` ends its socket,
     // and the responses a pipelining client still waits for must come before that.
-    for (const entry of this.sockets.values()) {
-      const newest = entry.pipelined?.at(-1) ?? entry.response;
-      if (newest !== undefined) this.markConnectionClose(newest);
-    }
     // Sockets idle between requests: bytes written from now on, while request bytes arrive,
     // are an upgrade. A socket that has not sent its first request keeps its accept's count.
     for (const [socket, entry] of this.sockets) {
-      if (entry.inFlight === 0 && entry.requests !== 0) entry.idleWritten = socket.bytesWritten;
+      const newest = entry.pipelined?.at(-1) ?? entry.response;
+      if (newest !== undefined) this.markConnectionClose(newest);
+      else if (entry.requests !== 0) entry.idleWritten = socket.bytesWritten;
     }
   }
 
@@ -294,7 +291,6 @@ export class ConnectionTracker {
     let entry = this.sockets.get(socket);
     if (entry === undefined) {
       entry = {
-        inFlight: 0,
         response: undefined,
         pipelined: undefined,
         requests: 0,
@@ -337,7 +333,7 @@ export class ConnectionTracker {
 
   private closeIfIdle(socket: Socket): void {
     const entry = this.sockets.get(socket);
-    if (entry === undefined || entry.inFlight !== 0) return;
+    if (entry === undefined || entry.response !== undefined) return;
     // Its grace is running: the end of the grace decides.
     if (entry.graceTimer !== undefined && entry.graceTimer !== GRACE_OVER) return;
     // Bytes since the socket went idle: a request is arriving. A connection accepted just
@@ -356,7 +352,7 @@ export class ConnectionTracker {
       entry.graceTimer = this.clock.setTimeout(() => {
         entry.graceTimer = GRACE_OVER;
         // A request completed its headers meanwhile: it is (or was) served like any other.
-        if (entry.inFlight !== 0 || entry.requests !== requestsBefore) return;
+        if (entry.response !== undefined || entry.requests !== requestsBefore) return;
         this.closeIfIdle(socket);
       }, this.firstRequestGraceMs);
       return;
