@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type * as http from 'node:http';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Lameduck } from '../src/index.js';
 import { closeServer, createTestLameduck, delay, gate, listen, portOf } from './support/harness.js';
 
 // In-flight responses live on their socket's entry (the oldest one, then the later ones a
@@ -14,27 +15,35 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A server attached to a fresh test lameduck, and a raw client socket on it that collects what it receives. */
+async function serveOnRawSocket(handler: Handler) {
+  const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 5000 });
+  const s = await listen(handler(lameduck));
+  s.keepAliveTimeout = 30_000;
+  cleanups.push(() => closeServer(s));
+  lameduck.attach(s);
+  const socket = net.connect(portOf(s), '127.0.0.1');
+  cleanups.push(() => socket.destroy());
+  const client = { lameduck, socket, received: '' };
+  socket.setEncoding('utf8').on('data', (chunk: string) => {
+    client.received += chunk;
+  });
+  return client;
+}
+
+type Handler = (lameduck: Lameduck) => (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
 describe('responses in flight on one socket', () => {
   it('pipelined requests are each counted once (tracked twice as by an adapter), all answered, the last with Connection: close', async () => {
     const release = gate();
     const seen: http.ServerResponse[] = [];
-    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 5000 });
-    const s = await listen((req, res) => {
+    const client = await serveOnRawSocket((lameduck) => (req, res) => {
       // What an adapter's middleware does after the server's listener: a second trackRequest.
       lameduck.trackRequest(req, res);
       seen.push(res);
       void release.promise.then(() => res.end(`done ${req.url}`));
     });
-    s.keepAliveTimeout = 30_000;
-    cleanups.push(() => closeServer(s));
-    lameduck.attach(s);
-
-    const socket = net.connect(portOf(s), '127.0.0.1');
-    cleanups.push(() => socket.destroy());
-    let received = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      received += chunk;
-    });
+    const { lameduck, socket } = client;
     const closed = once(socket, 'close');
     socket.write(
       'GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /c HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
@@ -53,9 +62,9 @@ describe('responses in flight on one socket', () => {
     release.open();
     await closed;
 
-    const answers = received.split('HTTP/1.1 200 OK').slice(1);
+    const answers = client.received.split('HTTP/1.1 200 OK').slice(1);
     expect(answers).toHaveLength(3);
-    expect(received.endsWith('done /c')).toBe(true);
+    expect(client.received.endsWith('done /c')).toBe(true);
     expect(answers.map((answer) => /connection: close/i.test(answer))).toEqual([false, false, true]);
     const summary = await result;
     expect(summary.socketsDestroyed).toBe(0);
@@ -64,22 +73,12 @@ describe('responses in flight on one socket', () => {
   });
 
   it('a response that closes while later pipelined ones are in flight keeps the socket open for them', async () => {
-    const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 5000 });
     const held = gate();
-    const s = await listen((req, res) => {
+    const client = await serveOnRawSocket(() => (req, res) => {
       if (req.url === '/fast') res.end('fast');
       else void held.promise.then(() => res.end('slow'));
     });
-    s.keepAliveTimeout = 30_000;
-    cleanups.push(() => closeServer(s));
-    lameduck.attach(s);
-
-    const socket = net.connect(portOf(s), '127.0.0.1');
-    cleanups.push(() => socket.destroy());
-    let received = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      received += chunk;
-    });
+    const { lameduck, socket } = client;
     let closedAt: number | undefined;
     const closed = once(socket, 'close').then(() => {
       closedAt = performance.now();
@@ -87,9 +86,9 @@ describe('responses in flight on one socket', () => {
     socket.write(
       'GET /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
     );
-    for (let i = 0; i < 50 && !received.includes('fast'); i += 1) await delay(10);
+    for (let i = 0; i < 50 && !client.received.includes('fast'); i += 1) await delay(10);
     await delay(20);
-    expect(received).toContain('fast');
+    expect(client.received).toContain('fast');
     expect(lameduck.stats().inFlight).toBe(1);
 
     const result = lameduck.shutdown('test');
@@ -100,7 +99,7 @@ describe('responses in flight on one socket', () => {
     held.open();
     await closed;
     expect(closedAt).toBeGreaterThanOrEqual(openedAt);
-    expect(received.endsWith('slow')).toBe(true);
+    expect(client.received.endsWith('slow')).toBe(true);
     const summary = await result;
     expect(summary.socketsClosed).toBe(1);
     expect(summary.socketsDestroyed).toBe(0);
