@@ -26,7 +26,7 @@ import {
   readinessResponse,
   sendProbe,
 } from './probes.js';
-import { checkServer, stopAccepting, wireServer } from './servers.js';
+import { checkServer, stopAccepting, type WiredServer, wireServer } from './servers.js';
 import { listenForSignals } from './signals.js';
 import { roleNumbers, snapshotStats } from './stats.js';
 import { summaryLine } from './summary.js';
@@ -71,6 +71,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readonly streams: StreamTracker;
   private readonly sessions: SessionTracker;
   private readonly servers = new Map<DrainableServer, () => void>();
+  private readonly wiredServers = new Map<DrainableServer, WiredServer>();
   /** Servers that had connections when attached: those sockets are not tracked. */
   private readonly acceptedBeforeAttach = new Set<DrainableServer>();
   private readonly hooks: RegisteredHook[] = [];
@@ -161,7 +162,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
           }
         : this.connections.trackSocket;
     if (role === 'admin') this.adminServers.add(server);
-    const unwire = wireServer(server, {
+    const wired = wireServer(server, {
       onSocket,
       onRequest: this.trackRequest,
       onSession: this.sessions.trackSession,
@@ -176,12 +177,14 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       if (error === null && count > 0) this.acceptedBeforeAttach.add(server);
     });
     const detach = () => {
-      unwire();
+      wired.unwire();
       this.servers.delete(server);
+      this.wiredServers.delete(server);
       this.adminServers.delete(server);
       this.acceptedBeforeAttach.delete(server);
     };
     this.servers.set(server, detach);
+    this.wiredServers.set(server, wired);
     return detach;
   }
 
@@ -192,10 +195,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     // that are not its own: lameduck's must see its long polls too, so it goes first again.
     const io = server as { httpServer?: unknown; server?: { httpServer?: unknown } };
     const httpServer = (io.httpServer ?? io.server?.httpServer) as DrainableServer | undefined;
-    if (httpServer !== undefined && this.servers.has(httpServer)) {
-      httpServer.removeListener('request', this.trackRequest);
-      httpServer.prependListener('request', this.trackRequest);
-    }
+    if (httpServer !== undefined) this.wiredServers.get(httpServer)?.trackRequestsFirst();
     return untrack;
   }
 

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
+import { trackRequestsFirst } from './request-listener.js';
 import type { DrainableServer } from './types.js';
 
 /** Throws INVALID_SERVER unless `value` is a node http, https or http2 server. */
@@ -39,11 +40,18 @@ export interface ServerListeners {
   readonly onListening: () => void;
 }
 
+export interface WiredServer {
+  /** Removes every listener lameduck installed. */
+  readonly unwire: () => void;
+  /** Puts the request listener in front again (after socket.io took the listeners over). */
+  readonly trackRequestsFirst: () => void;
+}
+
 /**
- * Installs lameduck's listeners on a server, ahead of the app's own (`prependListener`), and
- * returns the function that removes every one of them.
+ * Installs lameduck's listeners on a server, ahead of the app's own: prepended, and for
+ * `request` in front of the app's listener (see `trackRequestsFirst`).
  */
-export function wireServer(server: DrainableServer, listeners: ServerListeners): () => void {
+export function wireServer(server: DrainableServer, listeners: ServerListeners): WiredServer {
   // https servers hand requests the TLS socket, which `secureConnection` announces.
   const connectionEvent = server instanceof tls.Server ? 'secureConnection' : 'connection';
   const http2 = isHttp2Server(server);
@@ -55,15 +63,18 @@ export function wireServer(server: DrainableServer, listeners: ServerListeners):
   // One emitter type for the listeners of all three kinds of server.
   const emitter = server as net.Server;
   emitter.prependListener(connectionEvent, onSocket);
-  emitter.prependListener('request', listeners.onRequest);
+  const requests = trackRequestsFirst(emitter, listeners.onRequest);
   if (http2) emitter.prependListener('session', listeners.onSession);
   if (server.listening) listeners.onListening();
   else emitter.once('listening', listeners.onListening);
-  return () => {
-    emitter.removeListener(connectionEvent, onSocket);
-    emitter.removeListener('request', listeners.onRequest);
-    emitter.removeListener('session', listeners.onSession);
-    emitter.removeListener('listening', listeners.onListening);
+  return {
+    unwire: () => {
+      emitter.removeListener(connectionEvent, onSocket);
+      requests.remove();
+      emitter.removeListener('session', listeners.onSession);
+      emitter.removeListener('listening', listeners.onListening);
+    },
+    trackRequestsFirst: requests.ensure,
   };
 }
 
