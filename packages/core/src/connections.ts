@@ -9,24 +9,16 @@ interface SocketEntry {
    * undefined while the socket is idle. Kept
    * here rather than in a Set of responses: a Set hashes each response object, and V8 then
    * takes a slower path for every property node adds to it later (measured: about 4 % of a
-   * bare Fastify request). Unless the entry is `watched`, this response may have finished
-   * since: `settle()` finds out.
+   * bare Fastify request).
    */
   response: ServerResponse | undefined;
   /** The later responses in flight when the client pipelines its requests (rare); never set without `response`. */
   pipelined: ServerResponse[] | undefined;
-  /**
-   * Whether lameduck listens for the `close` of this entry's responses: while draining, for a
-   * pipelining client, and for a response still in flight once it left the recent ones.
-   */
-  watched: boolean;
-  /** `socket.bytesRead` when the request of an unwatched `response` was tracked (its head read). */
-  readAtRequest: number;
   /** Requests this socket has carried. */
   requests: number;
   /**
    * `socket.bytesRead` when the socket last became idle (accepted, or its last response
-   * finished). More bytes than that mean the next request is arriving.
+   * closed). More bytes than that mean the next request is arriving.
    */
   idleBytes: number;
   /**
@@ -50,9 +42,6 @@ interface SocketEntry {
 /** `SocketEntry.graceTimer` once the grace has run out. */
 const GRACE_OVER = Symbol('grace over');
 
-/** How many of the latest unwatched responses are remembered before the oldest is settled. */
-const RECENT = 64;
-
 export interface ConnectionTrackerOptions {
   readonly clock: Clock;
   /** How long a connection that has not sent a request yet may take to send one once closing. */
@@ -74,13 +63,8 @@ export interface ConnectionTrackerOptions {
  * and drains them: from `startDraining()` on, every HTTP/1.1 response carries
  * `Connection: close`; a socket whose last response ended closes right after it.
  *
- * While serving, a response gets no listener: it stays on its socket's entry until it is
- * settled, by the next request on that socket (the common case with keep-alive), when
- * `RECENT` newer responses were tracked (so an idle socket does not hold its last response),
- * or when draining starts. A response found finished is let go; one still in flight is
- * watched from then on (a `close` listener), as every response is while draining. Off the
- * drain path the cost per request is one Map lookup and a few field writes; the response
- * object itself is never hashed or written to.
+ * Off the drain path the cost per request is one Map lookup, two field writes on the socket's
+ * entry and one `close` listener; the response object itself is never hashed or written to.
  */
 export class ConnectionTracker {
   private readonly clock: Clock;
@@ -99,10 +83,6 @@ export class ConnectionTracker {
   private keepingIdle = false;
   private quietTimer: unknown;
   private onAllClosed: (() => void) | undefined;
-  /** The latest unwatched responses and their entries, a ring: the oldest is settled as a new one comes. */
-  private readonly recentEntries: Array<SocketEntry | undefined> = new Array(RECENT).fill(undefined);
-  private readonly recentResponses: Array<ServerResponse | undefined> = new Array(RECENT).fill(undefined);
-  private recentAt = 0;
 
   /** Requests that started after draining began. */
   requestsDuringDrain = 0;
@@ -133,7 +113,7 @@ export class ConnectionTracker {
   get inFlightCount(): number {
     let count = 0;
     for (const entry of this.sockets.values()) {
-      if (inFlight(entry)) count += 1 + (entry.pipelined?.length ?? 0);
+      if (entry.response !== undefined) count += 1 + (entry.pipelined?.length ?? 0);
     }
     return count;
   }
@@ -147,7 +127,6 @@ export class ConnectionTracker {
   inFlightResponses(): ServerResponse[] {
     const responses: ServerResponse[] = [];
     for (const entry of this.sockets.values()) {
-      if (!inFlight(entry)) continue;
       if (entry.response !== undefined) responses.push(entry.response);
       if (entry.pipelined !== undefined) responses.push(...entry.pipelined);
     }
@@ -165,20 +144,16 @@ export class ConnectionTracker {
 
   /** Registers one request; safe to call twice for the same response. */
   trackRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket;
+    // Tracked already: the server's listener, then an adapter's middleware. Checked first, on
+    // lameduck's own entry: an adapter passes the framework's objects (Express changes their
+    // prototypes), and each property read on those costs more than on node's own.
+    const known = this.sockets.get(socket);
+    if (known !== undefined && (known.response === res || known.pipelined?.includes(res) === true)) return;
     // An HTTP/2 stream: its session is tracked and drained by the session tracker.
     if (req.httpVersionMajor >= 2) return;
     if (res.writableFinished || res.destroyed) return;
-    const socket = req.socket;
-    const entry = this.entryFor(socket);
-    const previous = entry.response;
-    // Tracked already: the server's listener, then an adapter's middleware.
-    if (previous === res || entry.pipelined?.includes(res) === true) return;
-    if (previous !== undefined && !entry.watched) {
-      // The socket's previous response: finished (the usual keep-alive case), it is let go; still
-      // in flight, the client pipelines, and every response on the socket is watched.
-      if (isFinished(previous)) entry.response = undefined;
-      else this.watch(entry);
-    }
+    const entry = known ?? this.entryFor(socket);
     this.sawRequests = true;
     entry.requests += 1;
     if (entry.response === undefined) entry.response = res;
@@ -191,61 +166,9 @@ export class ConnectionTracker {
       if (entry.requests > 1) this.lastReuseAt = this.clock.now();
       this.markConnectionClose(res);
     }
-    if (this.draining || entry.watched) {
-      entry.watched = true;
-      // One shared listener (no closure per request); 'close' fires once per response.
-      res.on('close', this.onResponseClose);
-      return;
-    }
-    entry.readAtRequest = socket.bytesRead;
-    this.remember(entry, res);
+    // One shared listener (no closure per request); 'close' fires once per response.
+    res.on('close', this.onResponseClose);
   };
-
-  /** Puts an unwatched response in the ring of recent ones; settles the one it replaces. */
-  private remember(entry: SocketEntry, res: ServerResponse): void {
-    const at = this.recentAt;
-    const oldest = this.recentEntries[at];
-    const oldestResponse = this.recentResponses[at];
-    this.recentEntries[at] = entry;
-    this.recentResponses[at] = res;
-    this.recentAt = at + 1 === RECENT ? 0 : at + 1;
-    // Still that entry's response and unwatched: not settled by a later request on its socket.
-    if (oldest !== undefined && oldest.response === oldestResponse && !oldest.watched) this.settle(oldest);
-  }
-
-  /**
-   * An unwatched entry's response: let go when it finished (the socket is idle since), watched
-   * from now on when it is still in flight.
-   */
-  private settle(entry: SocketEntry): void {
-    const res = entry.response;
-    if (res === undefined || entry.watched) return;
-    if (!isFinished(res)) {
-      this.watch(entry);
-      return;
-    }
-    entry.response = undefined;
-    // The request had no body: nothing more was read for it after its head, so bytes read
-    // since are the next request's. With a body, its bytes and the next request's cannot be
-    // told apart here; the bytes read so far are taken as the body's.
-    const headers = res.req.headers;
-    const bodiless = headers['content-length'] === undefined && headers['transfer-encoding'] === undefined;
-    entry.idleBytes = bodiless ? entry.readAtRequest : res.req.socket.bytesRead;
-  }
-
-  /** Listens for the close of every response in flight on the entry. */
-  private watch(entry: SocketEntry): void {
-    entry.watched = true;
-    entry.response?.on('close', this.onResponseClose);
-    if (entry.pipelined !== undefined)
-      for (const res of entry.pipelined) res.on('close', this.onResponseClose);
-  }
-
-  /** Forgets the recent responses (draining: every entry was settled). */
-  private forgetRecent(): void {
-    this.recentEntries.fill(undefined);
-    this.recentResponses.fill(undefined);
-  }
 
   private readonly onResponseClose = (() => {
     const tracker = this;
@@ -261,7 +184,6 @@ export class ConnectionTracker {
     // responses went with it.
     if (entry === undefined || !removeResponse(entry, res)) return;
     if (entry.response !== undefined) return;
-    entry.watched = false;
     entry.idleBytes = socket.bytesRead;
     if (!this.draining) return;
     entry.idleWritten = socket.bytesWritten;
@@ -283,12 +205,10 @@ export class ConnectionTracker {
     // Sockets idle between requests: bytes written from now on, while request bytes arrive,
     // are an upgrade. A socket that has not sent its first request keeps its accept's count.
     for (const [socket, entry] of this.sockets) {
-      this.settle(entry);
       const newest = entry.pipelined?.at(-1) ?? entry.response;
       if (newest !== undefined) this.markConnectionClose(newest);
       else if (entry.requests !== 0) entry.idleWritten = socket.bytesWritten;
     }
-    this.forgetRecent();
   }
 
   /**
@@ -377,8 +297,6 @@ export class ConnectionTracker {
       entry = {
         response: undefined,
         pipelined: undefined,
-        watched: false,
-        readAtRequest: 0,
         requests: 0,
         idleBytes: socket.bytesRead,
         idleWritten: socket.bytesWritten,
@@ -482,17 +400,6 @@ export class ConnectionTracker {
     this.onAllClosed = undefined;
     notify();
   }
-}
-
-/** Whether a response is done with: finished, or its socket closed under it. */
-function isFinished(res: ServerResponse): boolean {
-  return res.writableFinished || res.destroyed;
-}
-
-/** Whether a response is in flight on the entry (an unwatched one may have finished since). */
-function inFlight(entry: SocketEntry): boolean {
-  const res = entry.response;
-  return res !== undefined && (entry.watched || !isFinished(res));
 }
 
 /** Takes a response off its socket's entry; false when it was not there. */
