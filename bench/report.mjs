@@ -130,6 +130,39 @@ function resolution(hot) {
   ];
 }
 
+const count = (x) => Math.round(x).toLocaleString('en');
+const spread = (s, format) => `${format(s.median)} (${format(s.min)} … ${format(s.max)})`;
+
+/** The hot path counted in instructions (bench/hot-instructions.mjs), when that part ran. */
+function instructionTables() {
+  const ir = bench.hotInstructions;
+  if (ir === undefined)
+    return ['(the instruction-count part did not run: `BENCH_ONLY=instructions npx pnpm@12.4.2 run bench`)'];
+  const { method: m, controls: c } = ir;
+  const requests = Object.entries(m.requests)
+    .map(
+      ([framework, [measured, warm]]) =>
+        `${framework} ${measured.toLocaleString('en')} after ${warm.toLocaleString('en')}`,
+    )
+    .join(', ');
+  const part = bench.parts?.instructions;
+  return [
+    `User-space instructions per request of the server process, counted by valgrind's cachegrind: ${m.rounds} rounds in ${m.seconds} s${part ? `, on ${part.date}, commit ${part.commit}` : ''}. Per request = (count after the warm-up and N requests − count after the warm-up alone) / N, from two processes started the same way (${requests} requests); V8 single-threaded, seeds and young-generation size fixed (\`${m.v8Flags.join(' ')}\`); the same raw client (${m.connections} keep-alive connections). Median over the rounds (min … max). An instruction count does not move with the machine's load, as CPU time does; it leaves out the kernel's share of a request (the socket writes and reads, about half of a bare Fastify request's CPU time here), and lameduck makes no system call per request, so its share of the CPU time is smaller than its share here.`,
+    '',
+    '| framework | bare: instructions per request | + lameduck | added by lameduck | lameduck vs bare | within 2 % |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...ir.frameworks.map(
+      (f) =>
+        `| ${f.framework} | ${spread(f.bare, count)} | ${spread(f.lameduck, count)} | ${spread(f.added, count)} | ${spread(f.ratio, pct)} | ${f.ratio.median <= 0.02 ? 'yes' : '**no**'} |`,
+    ),
+    '',
+    '| control (bare Fastify) | measured | what it shows |',
+    '| --- | --- | --- |',
+    `| bare vs a second bare process | ${spread(c.bareVsBare, pct)} | the count's own spread |`,
+    `| bare + a loop of ${m.controlIterations} iterations in every request | ${spread(c.plusWork, pct)} (${spread(c.plusWork.added, count)} instructions) | a small, known addition is seen whole |`,
+  ];
+}
+
 function drainTables() {
   const drain = bench.idleDrain;
   if (drain === undefined) return ['(the idle-drain part did not run)'];
@@ -219,7 +252,12 @@ function chart() {
 
 /** When each part ran, when they ran apart (`BENCH_ONLY`). */
 function partsLine() {
-  const names = { rollout: 'rollout', hot: 'hot path', drain: 'idle drain' };
+  const names = {
+    rollout: 'rollout',
+    hot: 'hot path',
+    instructions: 'instruction count',
+    drain: 'idle drain',
+  };
   const parts = Object.entries(bench.parts ?? {}).filter(([name]) => name in names);
   if (parts.length === 0) return [];
   const each = parts.map(
@@ -254,6 +292,10 @@ const doc = [
   '## Hot path: CPU time per request, bare framework vs its lameduck adapter',
   '',
   ...hotTables(),
+  '',
+  '## Hot path, counted: instructions per request, bare framework vs its lameduck adapter',
+  '',
+  ...instructionTables(),
   '',
   '## Drain of idle keep-alive sockets',
   '',

@@ -178,7 +178,10 @@ process.on('message', (message) => {
     process.send({ msg: 'usage', cpuUs: user + system, spinMedianUs: spinMedianUs() });
   }
   if (message?.msg === 'spin') {
-    setSpin(message.us);
+    // A set count of loop iterations (the instruction-count bench: under valgrind a CPU-time
+    // calibration means nothing), or microseconds of CPU time calibrated here.
+    if (message.iterations !== undefined) spinIterations = message.iterations;
+    else setSpin(message.us);
     process.send({ msg: 'spin', iterations: spinIterations, sink });
   }
   if (message === 'stop') process.exit(0);

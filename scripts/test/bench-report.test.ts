@@ -157,6 +157,63 @@ describe('bench/report.mjs', () => {
     expect(doc).toContain('(the idle-drain part did not run)');
   });
 
+  it('writes the instruction count per framework and its controls when that part ran, and says so when it did not', () => {
+    expect(report()).toContain('(the instruction-count part did not run');
+    const s = (values: number[]) => ({
+      median: values[0],
+      min: Math.min(...values),
+      max: Math.max(...values),
+      runs: values,
+    });
+    const doc = report((results) => {
+      (results as Record<string, unknown>).hotInstructions = {
+        method: {
+          rounds: 2,
+          requests: { fastify: [10_000, 10_000], express: [3000, 3000] },
+          v8Flags: ['--single-threaded'],
+          connections: 16,
+          controlIterations: 100,
+          seconds: 900,
+        },
+        frameworks: [
+          {
+            framework: 'fastify',
+            bare: s([52_500, 52_700]),
+            lameduck: s([53_900, 54_100]),
+            added: s([1400, 1400]),
+            ratio: s([0.0267, 0.0266]),
+          },
+          {
+            framework: 'express',
+            bare: s([573_500, 573_600]),
+            lameduck: s([583_000, 583_100]),
+            added: s([9500, 9500]),
+            ratio: s([0.0166, 0.0166]),
+          },
+        ],
+        controls: {
+          bareVsBare: s([0.001, -0.002]),
+          plusWork: { ...s([0.021, 0.02]), added: s([1100, 1050]) },
+        },
+      };
+    });
+    expect(doc).toContain(
+      '## Hot path, counted: instructions per request, bare framework vs its lameduck adapter',
+    );
+    expect(doc).toContain('2 rounds in 900 s');
+    expect(doc).toContain('fastify 10,000 after 10,000, express 3,000 after 3,000');
+    expect(doc).toContain(
+      '| fastify | 52,500 (52,500 … 52,700) | 53,900 (53,900 … 54,100) | 1,400 (1,400 … 1,400) | +2.7 % (+2.7 … +2.7 %) | **no** |',
+    );
+    expect(doc).toContain(
+      '| express | 573,500 (573,500 … 573,600) | 583,000 (583,000 … 583,100) | 9,500 (9,500 … 9,500) | +1.7 % (+1.7 … +1.7 %) | yes |',
+    );
+    expect(doc).toContain('| bare vs a second bare process | +0.1 % (-0.2 … +0.1 %) |');
+    expect(doc).toContain(
+      '| bare + a loop of 100 iterations in every request | +2.1 % (+2.0 … +2.1 %) (1,100 (1,050 … 1,100) instructions) |',
+    );
+  });
+
   it('draws the chart: failed requests per peer and scenario', () => {
     report();
     const svg = readFileSync(join(RESULTS, 'chart.svg'), 'utf8');
