@@ -13,7 +13,8 @@
 //     at random), its seeds fixed, and a fixed young generation (16 MB), so that the garbage
 //     collector works the same way in every process;
 //   - instructions per request = (count after warm-up + N requests - count after the warm-up
-//     alone) / N, from two processes started the same way: start-up and warm-up cancel out;
+//     alone) / N, from two processes started the same way and run side by side: start-up and
+//     warm-up cancel out;
 //   - the same raw keep-alive client as the CPU-time bench (16 connections);
 //   - rounds, the variants' order alternating from round to round; every figure the median over
 //     the rounds, with min–max;
@@ -29,10 +30,14 @@ import { openClient } from './hot/client.mjs';
 
 const SERVER = join(import.meta.dirname, 'hot', 'server.mjs');
 export const FRAMEWORKS = ['express', 'koa', 'fastify', 'nestjs-express', 'nestjs-fastify'];
-/** Requests measured and warm-up requests per framework: Express and Nest on Express cost ten times Fastify's. */
+/**
+ * Requests measured and warm-up requests per framework (Express and Nest on Express cost ten
+ * times Fastify's). The warm-up must let V8 finish optimising: compiling counts too, and with
+ * 3,000 warm-up requests Express's lameduck process was still compiling its path in the window.
+ */
 const REQUESTS = {
-  express: [3000, 3000],
-  'nestjs-express': [3000, 3000],
+  express: [3000, 6000],
+  'nestjs-express': [3000, 6000],
   koa: [10_000, 10_000],
   fastify: [10_000, 10_000],
   'nestjs-fastify': [10_000, 10_000],
@@ -78,7 +83,7 @@ async function countOnce(framework, variant, warm, count, spinIterations) {
   const dir = mkdtempSync(join(tmpdir(), 'lameduck-ir-'));
   try {
     const child = fork(SERVER, [framework, variant], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, LAMEDUCK_LOG_LEVEL: 'warn' },
       execPath: 'valgrind',
       execArgv: [
@@ -92,6 +97,11 @@ async function countOnce(framework, variant, warm, count, spinIterations) {
         process.execPath,
         ...V8_FLAGS,
       ],
+    });
+    // valgrind's notes on the cache it does not simulate are noise; anything else is shown.
+    child.stderr.setEncoding('utf8').on('data', (text) => {
+      for (const line of text.split('\n'))
+        if (line !== '' && !/^--\d+-- warning: .*(LL|L3) cache/.test(line)) process.stderr.write(`${line}\n`);
     });
     const { port } = await reply(child, 'listening');
     if (spinIterations > 0) {
@@ -115,11 +125,16 @@ async function countOnce(framework, variant, warm, count, spinIterations) {
   }
 }
 
-/** Instructions per request: two processes, one with the measured requests and one without. */
+/**
+ * Instructions per request: two processes, one with the measured requests and one without, run
+ * side by side (one per core: an instruction count does not depend on what else runs).
+ */
 async function perRequest(framework, variant, spinIterations = 0) {
   const [count, warm] = REQUESTS[framework];
-  const base = await countOnce(framework, variant, warm, 0, spinIterations);
-  const full = await countOnce(framework, variant, warm, count, spinIterations);
+  const [base, full] = await Promise.all([
+    countOnce(framework, variant, warm, 0, spinIterations),
+    countOnce(framework, variant, warm, count, spinIterations),
+  ]);
   return (full - base) / count;
 }
 
