@@ -203,14 +203,14 @@ describe('bench/report.mjs', () => {
     expect(doc).toContain('2 rounds in 900 s');
     expect(doc).toContain('fastify 10,000 after 10,000, express 3,000 after 3,000');
     expect(doc).toContain(
-      '| fastify | 52,500 (52,500 … 52,700) | 53,900 (53,900 … 54,100) | 1,400 (1,400 … 1,400) | +2.7 % (+2.7 … +2.7 %) | **no** |',
+      '| fastify | 52,500 (52,500 … 52,700) | 53,900 (53,900 … 54,100) | 1,400 (1,400 … 1,400) | +2.7 % (+2.7 % … +2.7 %) | **no** |',
     );
     expect(doc).toContain(
-      '| express | 573,500 (573,500 … 573,600) | 583,000 (583,000 … 583,100) | 9,500 (9,500 … 9,500) | +1.7 % (+1.7 … +1.7 %) | yes |',
+      '| express | 573,500 (573,500 … 573,600) | 583,000 (583,000 … 583,100) | 9,500 (9,500 … 9,500) | +1.7 % (+1.7 % … +1.7 %) | yes |',
     );
-    expect(doc).toContain('| bare vs a second bare process | +0.1 % (-0.2 … +0.1 %) |');
+    expect(doc).toContain('| bare vs a second bare process | +0.1 % (-0.2 % … +0.1 %) |');
     expect(doc).toContain(
-      '| bare + a loop of 100 iterations in every request | +2.1 % (+2.0 … +2.1 %) (1,100 (1,050 … 1,100) instructions) |',
+      '| bare + a loop of 100 iterations in every request | +2.1 % (+2.0 % … +2.1 %) (1,100 (1,050 … 1,100) instructions) |',
     );
   });
 
