@@ -70,8 +70,8 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readonly webSockets: WebSocketTracker;
   private readonly streams: StreamTracker;
   private readonly sessions: SessionTracker;
-  private readonly servers = new Map<DrainableServer, () => void>();
-  private readonly wiredServers = new Map<DrainableServer, WiredServer>();
+  /** Each attached server's detach function and its wiring. */
+  private readonly servers = new Map<DrainableServer, { detach: () => void; wired: WiredServer }>();
   /** Servers that had connections when attached: those sockets are not tracked. */
   private readonly acceptedBeforeAttach = new Set<DrainableServer>();
   private readonly hooks: RegisteredHook[] = [];
@@ -153,7 +153,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     checkServer(server);
     const role = checkRole(options);
     const existing = this.servers.get(server);
-    if (existing) return existing;
+    if (existing) return existing.detach;
     const onSocket =
       role === 'admin'
         ? (socket: Socket) => {
@@ -179,12 +179,10 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     const detach = () => {
       wired.unwire();
       this.servers.delete(server);
-      this.wiredServers.delete(server);
       this.adminServers.delete(server);
       this.acceptedBeforeAttach.delete(server);
     };
-    this.servers.set(server, detach);
-    this.wiredServers.set(server, wired);
+    this.servers.set(server, { detach, wired });
     return detach;
   }
 
@@ -195,7 +193,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     // that are not its own: lameduck's must see its long polls too, so it goes first again.
     const io = server as { httpServer?: unknown; server?: { httpServer?: unknown } };
     const httpServer = (io.httpServer ?? io.server?.httpServer) as DrainableServer | undefined;
-    if (httpServer !== undefined) this.wiredServers.get(httpServer)?.trackRequestsFirst();
+    if (httpServer !== undefined) this.servers.get(httpServer)?.wired.trackRequestsFirst();
     return untrack;
   }
 
@@ -321,7 +319,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     if (this.disposed) return;
     this.disposed = true;
     this.removeSignalListeners();
-    for (const detach of [...this.servers.values()]) detach();
+    for (const { detach } of [...this.servers.values()]) detach();
     if (this.deadlineTimer !== undefined) this.clock.clearTimeout(this.deadlineTimer);
     this.removeAllListeners();
   }

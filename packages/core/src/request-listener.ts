@@ -56,20 +56,18 @@ export function trackRequestsFirst(server: EventEmitter, track: RequestListener)
 
   // A microtask later: whoever removed the listeners has put theirs in by then (a request is
   // only read from a socket after the microtasks ran).
+  const ensure = (): void => {
+    if (wired && !installed()) install();
+  };
   const onListenerRemoved = (event: unknown): void => {
-    if (event !== 'request') return;
-    queueMicrotask(() => {
-      if (wired && !installed()) install();
-    });
+    if (event === 'request') queueMicrotask(ensure);
   };
 
   install();
   server.on('removeListener', onListenerRemoved);
 
   return {
-    ensure() {
-      if (wired && !installed()) install();
-    },
+    ensure,
     remove() {
       if (!wired) return;
       wired = false;
