@@ -20,9 +20,13 @@
 //   - rounds, the variants' order alternating from round to round; every figure the median over
 //     the rounds, with min–max;
 //   - two controls: bare Fastify against bare Fastify (must read about 0) and bare Fastify with a
-//     loop of a set number of iterations added to every request (what it adds is the figure).
+//     loop of a set number of iterations added to every request (what it adds is the figure);
+//     and Express's floor: bare Express with one no-op middleware, what any middleware costs;
+//   - each bare framework's user-space share of its CPU time, over the same requests without
+//     valgrind (/proc/<pid>/stat): lameduck adds no system call, so the CPU time it adds is
+//     estimated as its share of the instructions times that share.
 //
-//   node bench/hot-instructions.mjs          BENCH_IR_ROUNDS=2 rounds (each about 8 minutes here)
+//   node bench/hot-instructions.mjs          BENCH_IR_ROUNDS=2 rounds (each about 25 minutes here)
 import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,13 +39,16 @@ export const FRAMEWORKS = ['express', 'koa', 'fastify', 'nestjs-express', 'nestj
  * Requests measured and warm-up requests per framework (Express and Nest on Express cost ten
  * times Fastify's). The warm-up must let V8 finish optimising: compiling counts too, and with
  * 3,000 warm-up requests Express's lameduck process was still compiling its path in the window.
+ * The window must hold many collections: the young generation fills every 2,000 or so Fastify
+ * requests, and where the window's edges fall among them moved 10,000-request counts by about
+ * 1 % (a scavenge more or less); Express's windows hold old-generation collections too.
  */
 const REQUESTS = {
-  express: [3000, 6000],
-  'nestjs-express': [3000, 6000],
-  koa: [10_000, 10_000],
-  fastify: [10_000, 10_000],
-  'nestjs-fastify': [10_000, 10_000],
+  express: [20_000, 6000],
+  'nestjs-express': [20_000, 6000],
+  koa: [100_000, 20_000],
+  fastify: [100_000, 20_000],
+  'nestjs-fastify': [100_000, 20_000],
 };
 const V8_FLAGS = [
   '--single-threaded',
@@ -54,6 +61,7 @@ const V8_FLAGS = [
 const CONTROL_ITERATIONS = 100;
 
 const log = (line) => process.stderr.write(`hot instructions: ${line}\n`);
+const pct = (x) => `${(x * 100).toFixed(1)} %`;
 
 export function valgrindMissing() {
   try {
@@ -139,6 +147,41 @@ async function perRequest(framework, variant, spinIterations = 0) {
   return (full - base) / count;
 }
 
+/** A process's CPU time so far, in clock ticks: user space and kernel (`/proc/<pid>/stat`). */
+function cpuTicks(pid) {
+  // After the command name (in parentheses): utime and stime are the 12th and 13th fields.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]), system: Number(fields[12]) };
+}
+
+/**
+ * The user-space share of a bare server's CPU time over the same requests, without valgrind.
+ * lameduck adds no system call per request, so the instructions it adds are user time only: its
+ * share of the CPU time is about its share of the instructions times this.
+ */
+async function userShare(framework) {
+  const [count, warm] = REQUESTS[framework];
+  const child = fork(SERVER, [framework, 'bare'], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, LAMEDUCK_LOG_LEVEL: 'warn' },
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const { port } = await reply(child, 'listening');
+    const client = await openClient(port, 16, `${framework} bare`);
+    await client.run(warm, 900_000);
+    const before = cpuTicks(child.pid);
+    await client.run(count, 900_000);
+    const after = cpuTicks(child.pid);
+    client.close();
+    const user = after.user - before.user;
+    return user / (user + after.system - before.system);
+  } finally {
+    child.send('stop');
+    await exited;
+  }
+}
+
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -155,8 +198,8 @@ export async function hotInstructionsBench(env = process.env) {
   const missing = valgrindMissing();
   if (missing !== undefined) throw new Error(`hot instructions: ${missing}`);
   const rounds = Number(env.BENCH_IR_ROUNDS ?? 2);
-  const counts = Object.fromEntries(FRAMEWORKS.map((f) => [f, { bare: [], lameduck: [] }]));
-  const controls = { bare: [], second: [], plusWork: [] };
+  const counts = Object.fromEntries(FRAMEWORKS.map((f) => [f, { bare: [], lameduck: [], userShare: [] }]));
+  const controls = { bare: [], second: [], plusWork: [], expressBare: [], expressNoop: [] };
   const started = Date.now();
   for (let round = 0; round < rounds; round += 1) {
     const order = round % 2 === 0 ? ['bare', 'lameduck'] : ['lameduck', 'bare'];
@@ -169,6 +212,16 @@ export async function hotInstructionsBench(env = process.env) {
         );
       }
     }
+    for (const framework of FRAMEWORKS) {
+      const share = await userShare(framework);
+      counts[framework].userShare.push(share);
+      log(`round ${round + 1}/${rounds}: ${framework} bare, user-space share of CPU time ${pct(share)}`);
+    }
+    // Express's floor: one no-op middleware, against this round's bare Express.
+    controls.expressBare.push(counts.express.bare.at(-1));
+    const noop = await perRequest('express', 'noop');
+    controls.expressNoop.push(noop);
+    log(`round ${round + 1}/${rounds}: control express + a no-op middleware ${Math.round(noop)} per request`);
     for (const [name, spin] of round % 2 === 0
       ? [
           ['bare', 0],
@@ -196,17 +249,25 @@ export async function hotInstructionsBench(env = process.env) {
       seconds: Math.round((Date.now() - started) / 1000),
     },
     frameworks: FRAMEWORKS.map((framework) => {
-      const { bare, lameduck } = counts[framework];
+      const { bare, lameduck, userShare: shares } = counts[framework];
+      const instructionRatio = ratio(bare, lameduck);
       return {
         framework,
         bare: summary(bare),
         lameduck: summary(lameduck),
         added: summary(lameduck.map((x, i) => x - bare[i])),
-        ratio: ratio(bare, lameduck),
+        ratio: instructionRatio,
+        userShare: summary(shares),
+        // The CPU time lameduck adds, estimated: its instructions are user time only.
+        cpuRatio: summary(instructionRatio.runs.map((r, i) => r * shares[i])),
       };
     }),
     controls: {
       bareVsBare: ratio(controls.bare, controls.second),
+      expressNoop: {
+        ...ratio(controls.expressBare, controls.expressNoop),
+        added: summary(controls.expressNoop.map((x, i) => x - controls.expressBare[i])),
+      },
       plusWork: {
         ...ratio(controls.bare, controls.plusWork),
         added: summary(controls.plusWork.map((x, i) => x - controls.bare[i])),

@@ -131,6 +131,7 @@ function resolution(hot) {
 }
 
 const count = (x) => Math.round(x).toLocaleString('en');
+const share = (x) => `${Math.round(x * 100)} %`;
 const spread = (s, format) => `${format(s.median)} (${format(s.min)} … ${format(s.max)})`;
 
 /** The hot path counted in instructions (bench/hot-instructions.mjs), when that part ran. */
@@ -149,17 +150,25 @@ function instructionTables() {
   return [
     `User-space instructions per request of the server process, counted by valgrind's cachegrind: ${m.rounds} round${m.rounds === 1 ? '' : 's'} in ${m.seconds} s${part ? `, on ${part.date}, commit ${part.commit}` : ''}. Per request = (count after the warm-up and N requests − count after the warm-up alone) / N, from two processes started the same way (${requests} requests); V8 single-threaded, seeds and young-generation size fixed (\`${m.v8Flags.join(' ')}\`); the same raw client (${m.connections} keep-alive connections). Median over the rounds (min … max). An instruction count does not move with the machine's load, as CPU time does; it leaves out the kernel's share of a request (the socket writes and reads, about half of a bare Fastify request's CPU time here), and lameduck makes no system call per request, so its share of the CPU time is smaller than its share here.`,
     '',
-    '| framework | bare: instructions per request | + lameduck | added by lameduck | lameduck vs bare | within 2 % |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...ir.frameworks.map(
-      (f) =>
-        `| ${f.framework} | ${spread(f.bare, count)} | ${spread(f.lameduck, count)} | ${spread(f.added, count)} | ${spread(f.ratio, pct)} | ${f.ratio.median <= 0.02 ? 'yes' : '**no**'} |`,
+    '| framework | bare: instructions per request | + lameduck | added by lameduck | lameduck vs bare | bare: user-space share of CPU time | CPU time added, estimated | within 2 % (estimated) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...ir.frameworks.map((f) =>
+      f.cpuRatio === undefined
+        ? `| ${f.framework} | ${spread(f.bare, count)} | ${spread(f.lameduck, count)} | ${spread(f.added, count)} | ${spread(f.ratio, pct)} | (not measured) | | ${f.ratio.median <= 0.02 ? 'yes' : '**no**'} (instructions) |`
+        : `| ${f.framework} | ${spread(f.bare, count)} | ${spread(f.lameduck, count)} | ${spread(f.added, count)} | ${spread(f.ratio, pct)} | ${spread(f.userShare, share)} | ${spread(f.cpuRatio, pct)} | ${f.cpuRatio.median <= 0.02 ? 'yes' : '**no**'} |`,
     ),
     '',
-    '| control (bare Fastify) | measured | what it shows |',
+    "CPU time added, estimated = lameduck vs bare in instructions × the bare framework's user-space share of its CPU time (the same requests without valgrind, from `/proc/<pid>/stat`). lameduck makes no system call per request, so what it adds is user time; the estimate assumes its instructions take as long each as the framework's.",
+    '',
+    '| control | measured | what it shows |',
     '| --- | --- | --- |',
-    `| bare vs a second bare process | ${spread(c.bareVsBare, pct)} | the count's own spread |`,
-    `| bare + a loop of ${m.controlIterations} iterations in every request | ${spread(c.plusWork, pct)} (${spread(c.plusWork.added, count)} instructions) | a small, known addition is seen whole |`,
+    `| bare Fastify vs a second bare process | ${spread(c.bareVsBare, pct)} | the count's own spread |`,
+    `| bare Fastify + a loop of ${m.controlIterations} iterations in every request | ${spread(c.plusWork, pct)} (${spread(c.plusWork.added, count)} instructions) | a small, known addition is seen whole |`,
+    ...(c.expressNoop === undefined
+      ? []
+      : [
+          `| bare Express + one no-op middleware (\`app.use((req, res, next) => next())\`) | ${spread(c.expressNoop, pct)} (${spread(c.expressNoop.added, count)} instructions) | what any Express middleware costs, lameduck's included |`,
+        ]),
   ];
 }
 

@@ -107,7 +107,11 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       keepIdleMaxMs: halfDrainTimeoutMs,
       owner: this,
     };
-    this.connections = new ConnectionTracker(trackerOptions);
+    this.connections = new ConnectionTracker({
+      ...trackerOptions,
+      drainDelayMinMs: this.options.drainDelayMinMs ?? this.options.drainDelayMs,
+    });
+    // Admin servers close right after they start draining (no delay of their own).
     this.adminConnections = new ConnectionTracker(trackerOptions);
     this.webSockets = new WebSocketTracker({
       clock: this.clock,

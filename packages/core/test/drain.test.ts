@@ -440,6 +440,61 @@ describe('drain over real sockets (node:http + undici keep-alive)', () => {
     expect(summary.socketsDestroyed).toBe(0);
   });
 
+  it('with a drain delay as long as the first-request grace, a next request that starts arriving during the delay is served after the listener closed', async () => {
+    const s = await server((_req, res) => res.end('ok'));
+    s.keepAliveTimeout = 30_000;
+    // First-request grace: half the drain timeout (600 ms), no longer than the 600 ms delay.
+    // Idle sockets are then noted when draining starts, not on every response.
+    const { lameduck } = createTestLameduck({ drainDelayMs: 600, drainTimeoutMs: 1200 });
+    lameduck.attach(s);
+    const arriving = await keepAliveSocket(portOf(s));
+    const idle = await keepAliveSocket(portOf(s));
+    const closing = nextState(lameduck, 'closing');
+    const result = lameduck.shutdown('test');
+    await delay(200);
+    arriving.socket.write('GET /two HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    await closing;
+    const closingAt = Date.now();
+    // The socket idle since before the delay closes with the listener, without a grace.
+    await idle.closed;
+    expect(Date.now() - closingAt).toBeLessThan(300);
+    expect(idle.received).toBe('');
+    await delay(100);
+    arriving.socket.write('\r\n');
+    await arriving.closed;
+    expectServedWithClose(arriving.received);
+    const summary = await result;
+    expect(summary.exitCode).toBe(0);
+    expect(summary.socketsClosedMidHeaders).toBe(0);
+    expect(summary.socketsDestroyed).toBe(0);
+  });
+
+  it("reads a socket's bytesRead on every response only when the drain delay is shorter than the first-request grace", async () => {
+    const readsPerDelay: Record<number, number> = {};
+    for (const drainDelayMs of [0, 5000]) {
+      const s = await server((_req, res) => res.end('ok'));
+      const { lameduck } = createTestLameduck({ drainDelayMs, drainTimeoutMs: 10_000 });
+      lameduck.attach(s);
+      let reads = 0;
+      // After lameduck's own 'connection' listener, which notes the accept's count.
+      s.on('connection', (socket: net.Socket) => {
+        const read = Object.getOwnPropertyDescriptor(net.Socket.prototype, 'bytesRead')?.get;
+        Object.defineProperty(socket, 'bytesRead', {
+          get() {
+            reads += 1;
+            return read?.call(socket);
+          },
+        });
+      });
+      const c = client(originOf(s));
+      for (let i = 0; i < 5; i += 1) await (await c.request({ path: '/', method: 'GET' })).body.text();
+      await delay(20);
+      readsPerDelay[drainDelayMs] = reads;
+      lameduck.dispose();
+    }
+    expect(readsPerDelay).toEqual({ 0: 5, 5000: 0 });
+  });
+
   it('a connection the tracker first sees while closing (no attach: the adapter path) is served, not reset', async () => {
     const release = gate();
     const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 3000 });
