@@ -66,6 +66,22 @@ describe.each([
     expect(seenByErrorHandler).toEqual(['/boom']);
   });
 
+  it('mounted under a path, the middleware answers the probes below it and nowhere else', async () => {
+    const lameduck = newLameduck({ drainDelayMs: 2000 });
+    const app = newApp();
+    app.use('/internal', lameduckMiddleware(lameduck));
+    app.use((req, res) => res.status(404).send(`app: ${req.url}`));
+    const client = await serve(app, lameduck);
+
+    expect((await client.get('/internal/readyz')).status).toBe(200);
+    expect((await client.get('/internal/livez?check=1')).status).toBe(200);
+    const unmounted = await client.get('/readyz');
+    expect(unmounted.status).toBe(404);
+    expect(unmounted.body).toBe('app: /readyz');
+    expect((await client.get('/internal/other')).status).toBe(404);
+    expect((await client.get('/internal/readyz/more')).status).toBe(404);
+  });
+
   it('an error response while draining still says Connection: close, so the client moves on cleanly', async () => {
     const lameduck = newLameduck({ drainDelayMs: 2000 });
     const app = newApp();
