@@ -26,7 +26,6 @@ import {
   readinessResponse,
   sendProbe,
 } from './probes.js';
-import type { RequestInApp } from './request-listener.js';
 import { checkServer, stopAccepting, type WiredServer, wireServer } from './servers.js';
 import { listenForSignals } from './signals.js';
 import { roleNumbers, snapshotStats } from './stats.js';
@@ -73,8 +72,6 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readonly sessions: SessionTracker;
   /** Each attached server's detach function and its wiring. */
   private readonly servers = new Map<DrainableServer, { detach: () => void; wired: WiredServer }>();
-  /** The request an attached server's app listener is handling right now (see `RequestInApp`). */
-  readonly requestInApp: RequestInApp = { current: undefined, url: undefined };
   /** Servers that had connections when attached: those sockets are not tracked. */
   private readonly acceptedBeforeAttach = new Set<DrainableServer>();
   private readonly hooks: RegisteredHook[] = [];
@@ -172,7 +169,6 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     const wired = wireServer(server, {
       onSocket,
       onRequest: this.trackRequest,
-      requestInApp: this.requestInApp,
       onSession: this.sessions.trackSession,
       onListening: () => {
         this.checkKeepAlive(server);
@@ -251,10 +247,6 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   }
 
   trackRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    // An adapter's middleware, inside the app listener of a server that tracked this request a
-    // moment ago: known by identity, before any read of the framework's objects (Express gives
-    // them prototypes of its own, which makes every read slower).
-    if (req === this.requestInApp.current) return;
     if (this.adminServers.size !== 0 && this.adminSockets.has(req.socket)) {
       this.adminConnections.trackRequest(req, res);
       return;
@@ -609,11 +601,6 @@ function checkRole(options: AttachOptions): 'app' | 'admin' {
 function removeItem<T>(list: T[], item: T): void {
   const index = list.indexOf(item);
   if (index !== -1) list.splice(index, 1);
-}
-
-/** The request `lameduck`'s attached servers are handling in their app right now (see `RequestInApp`). */
-export function requestInAppOf(lameduck: Lameduck): RequestInApp | undefined {
-  return lameduck instanceof LameduckInstance ? lameduck.requestInApp : undefined;
 }
 
 /**

@@ -130,25 +130,6 @@ export function resolveProbePaths(paths: ProbePaths = {}): ResolvedProbePaths {
   });
 }
 
-/**
- * Whether a URL could reach a probe path once a router mounted under some path took its prefix
- * off: its path (query string ignored) ends with one of them.
- */
-export function mayBeProbe(url: string | undefined, paths: ResolvedProbePaths): boolean {
-  if (url === undefined) return true;
-  const query = url.indexOf('?');
-  const path = query === -1 ? url : url.slice(0, query);
-  return (
-    endsWithPath(path, paths.readinessPath) ||
-    endsWithPath(path, paths.livenessPath) ||
-    endsWithPath(path, paths.preStopPath)
-  );
-}
-
-function endsWithPath(path: string, probePath: string | false): boolean {
-  return probePath !== false && path.endsWith(probePath);
-}
-
 /** Which probe a request targets (GET or HEAD, query string ignored), if any. */
 export function matchProbe(
   method: string | undefined,

@@ -4,18 +4,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 type AnyListener = (...args: unknown[]) => unknown;
 
-/**
- * The request a wrapped app listener is handling, while it runs synchronously (undefined
- * otherwise), and its URL as node parsed it. An adapter's middleware called from inside it can
- * tell by identity alone that the request was tracked a moment ago, and read the URL without
- * touching the framework's objects (Express gives the request a prototype of its own, after
- * which every read of it costs V8 a slow lookup).
- */
-export interface RequestInApp {
-  current: IncomingMessage | undefined;
-  url: string | undefined;
-}
-
 export interface RequestTracking {
   /** Puts lameduck's listener back in front when something took the server's `request` listeners over. */
   ensure(): void;
@@ -37,11 +25,7 @@ export interface RequestTracking {
  * something take the listeners over later (socket.io copies and replaces them), lameduck's goes
  * in front again before the next request is read.
  */
-export function trackRequestsFirst(
-  server: EventEmitter,
-  track: RequestListener,
-  inApp: RequestInApp = { current: undefined, url: undefined },
-): RequestTracking {
+export function trackRequestsFirst(server: EventEmitter, track: RequestListener): RequestTracking {
   let wrapper: AnyListener | undefined;
   let wired = true;
 
@@ -58,17 +42,7 @@ export function trackRequestsFirst(
         res: ServerResponse,
       ) {
         track(req, res);
-        // A listener may call another server's listener synchronously: put the outer one back.
-        const outer = inApp.current;
-        const outerUrl = inApp.url;
-        inApp.current = req;
-        inApp.url = req.url;
-        try {
-          return app.call(this, req, res);
-        } finally {
-          inApp.current = outer;
-          inApp.url = outerUrl;
-        }
+        return app.call(this, req, res);
       };
       (tracked as { listener?: unknown }).listener = app;
       wrapper = tracked as AnyListener;

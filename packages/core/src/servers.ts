@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
-import { type RequestInApp, trackRequestsFirst } from './request-listener.js';
+import { trackRequestsFirst } from './request-listener.js';
 import type { DrainableServer } from './types.js';
 
 /** Throws INVALID_SERVER unless `value` is a node http, https or http2 server. */
@@ -35,8 +35,6 @@ function speaksHttp1(socket: Socket): boolean {
 export interface ServerListeners {
   readonly onSocket: (socket: Socket) => void;
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Set while the app's listener handles a request that `onRequest` saw (see `RequestInApp`). */
-  readonly requestInApp: RequestInApp;
   readonly onSession: (session: ServerHttp2Session) => void;
   /** Called once the server listens (at once when it already does). */
   readonly onListening: () => void;
@@ -65,7 +63,7 @@ export function wireServer(server: DrainableServer, listeners: ServerListeners):
   // One emitter type for the listeners of all three kinds of server.
   const emitter = server as net.Server;
   emitter.prependListener(connectionEvent, onSocket);
-  const requests = trackRequestsFirst(emitter, listeners.onRequest, listeners.requestInApp);
+  const requests = trackRequestsFirst(emitter, listeners.onRequest);
   if (http2) emitter.prependListener('session', listeners.onSession);
   if (server.listening) listeners.onListening();
   else emitter.once('listening', listeners.onListening);
