@@ -239,6 +239,11 @@ export async function hotInstructionsBench(env = process.env) {
     }
   }
   const ratio = (a, b) => summary(a.map((x, i) => b[i] / x - 1));
+  /** What `measured` adds to `base`, round by round: as a ratio, and in instructions (`added`). */
+  const addition = (base, measured) => ({
+    ...ratio(base, measured),
+    added: summary(measured.map((x, i) => x - base[i])),
+  });
   return {
     method: {
       rounds,
@@ -250,12 +255,12 @@ export async function hotInstructionsBench(env = process.env) {
     },
     frameworks: FRAMEWORKS.map((framework) => {
       const { bare, lameduck, userShare: shares } = counts[framework];
-      const instructionRatio = ratio(bare, lameduck);
+      const { added, ...instructionRatio } = addition(bare, lameduck);
       return {
         framework,
         bare: summary(bare),
         lameduck: summary(lameduck),
-        added: summary(lameduck.map((x, i) => x - bare[i])),
+        added,
         ratio: instructionRatio,
         userShare: summary(shares),
         // The CPU time lameduck adds, estimated: its instructions are user time only.
@@ -264,14 +269,8 @@ export async function hotInstructionsBench(env = process.env) {
     }),
     controls: {
       bareVsBare: ratio(controls.bare, controls.second),
-      expressNoop: {
-        ...ratio(controls.expressBare, controls.expressNoop),
-        added: summary(controls.expressNoop.map((x, i) => x - controls.expressBare[i])),
-      },
-      plusWork: {
-        ...ratio(controls.bare, controls.plusWork),
-        added: summary(controls.plusWork.map((x, i) => x - controls.bare[i])),
-      },
+      expressNoop: addition(controls.expressBare, controls.expressNoop),
+      plusWork: addition(controls.bare, controls.plusWork),
     },
   };
 }

@@ -199,11 +199,8 @@ export class ConnectionTracker {
     // responses went with it.
     if (entry === undefined || !removeResponse(entry, res)) return;
     if (entry.response !== undefined) return;
-    if (!this.draining) {
-      if (this.notesIdleBytesWhileServing) entry.idleBytes = socket.bytesRead;
-      return;
-    }
-    entry.idleBytes = socket.bytesRead;
+    if (this.draining || this.notesIdleBytesWhileServing) entry.idleBytes = socket.bytesRead;
+    if (!this.draining) return;
     entry.idleWritten = socket.bytesWritten;
     this.closeAfterResponse(socket);
   }
