@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/bin.ts', 'src/netns-child.ts'],
+  entry: ['src/index.ts', 'src/bin.ts', 'src/netns-child.ts', 'src/kube-proxy-thread.ts'],
   shims: true,
   format: ['esm', 'cjs'],
   dts: true,

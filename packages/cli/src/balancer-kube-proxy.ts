@@ -1,6 +1,8 @@
 import * as net from 'node:net';
 import type { BalancerFactory } from './balancer.js';
+import { KubeProxyThread } from './kube-proxy-calls.js';
 import { LOOPBACK } from './net-util.js';
+import type { BalancerStats } from './types.js';
 
 interface Endpoint {
   readonly name: string;
@@ -166,24 +168,28 @@ export class KubeProxyBalancer {
 
 /** `--lb kube-proxy`: the user-space stand-in, for systems without unshare and nft. */
 export const kubeProxyBalancer: BalancerFactory = async ({ replicas }) => {
-  const balancer = new KubeProxyBalancer();
-  const port = await balancer.listen();
-  for (const replica of replicas) balancer.addEndpoint(replica.name, replica.port);
-  return {
-    host: LOOPBACK,
-    port,
-    description: `kube-proxy balancer (user space) on ${LOOPBACK}:${port}`,
-    pinHeaders: () => ({}),
-    podOf: (clientPort) => balancer.whenRouted(clientPort),
-    async add(pod) {
-      balancer.addEndpoint(pod.name, pod.port);
-    },
-    async remove(pod) {
-      balancer.removeEndpoint(pod);
-    },
-    async stats(deletedAt) {
-      return balancer.stats(deletedAt);
-    },
-    close: () => balancer.close(),
-  };
+  const thread = new KubeProxyThread();
+  try {
+    const port = await thread.call<number>({ op: 'listen' });
+    for (const replica of replicas) await thread.call({ op: 'add', name: replica.name, port: replica.port });
+    return {
+      host: LOOPBACK,
+      port,
+      description: `kube-proxy balancer (user space, on its own thread) on ${LOOPBACK}:${port}`,
+      pinHeaders: () => ({}),
+      podOf: (clientPort) => thread.call<string>({ op: 'routed', clientPort }),
+      async add(pod) {
+        await thread.call({ op: 'add', name: pod.name, port: pod.port });
+      },
+      async remove(pod) {
+        await thread.call({ op: 'remove', name: pod });
+      },
+      stats: (deletedAt) =>
+        thread.call<BalancerStats>({ op: 'stats', sinceEpochMs: performance.timeOrigin + deletedAt }),
+      close: () => thread.close(),
+    };
+  } catch (error) {
+    await thread.close();
+    throw error;
+  }
 };

@@ -187,7 +187,7 @@ export function buildProblems(
 
 /** What the idle-close race is and what avoids it. */
 function idleCloseHint(podName: string): string {
-  return `idle-close race: ${podName} closed idle keep-alive connections while their clients were still using them, and a request sent at that moment was lost (a POST is never retried). Close an idle connection only once its clients have stopped reusing theirs: lameduck does so unless LAMEDUCK_DRAIN_QUIET_MS is 0`;
+  return `idle-close race: ${podName} closed idle keep-alive connections while their clients were still using them, and a request sent at that moment was lost (no client resends a request it has sent; a POST is never retried). lameduck closes idle connections only once clients have stopped reusing theirs (unless LAMEDUCK_DRAIN_QUIET_MS is 0), but a pooled spare connection can still be picked just then: a client or balancer that retries idempotent requests on a new connection covers that`;
 }
 
 /** Whether a process name is node's (`node`, `node20`, `nodejs`). */

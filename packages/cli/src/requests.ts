@@ -36,9 +36,17 @@ export function classifyFailure(error: unknown): { failure: FailureClass; messag
     return { failure: 'timeout', message };
   }
   if (codes.includes('UND_ERR_SOCKET') || /other side closed|socket hang up/i.test(message)) {
-    return { failure: 'closed', message };
+    // Closed under a request after the connection had carried a response (undici's socket error
+    // says how many bytes it read; none were this request's answer): the idle-close race.
+    return { failure: socketBytesRead(error) > 0 ? 'idleClose' : 'closed', message };
   }
   return { failure: 'other', message };
+}
+
+/** The bytes a connection had read when undici failed a request on it with a socket error; 0 when unknown. */
+function socketBytesRead(error: unknown): number {
+  const bytesRead = (error as { socket?: { bytesRead?: unknown } } | null)?.socket?.bytesRead;
+  return typeof bytesRead === 'number' ? bytesRead : 0;
 }
 
 export function statusFailure(status: number): FailureClass | undefined {

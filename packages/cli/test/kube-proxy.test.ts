@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubeProxyBalancer } from '../src/balancer-kube-proxy.js';
+import type { BalancerContext } from '../src/balancer.js';
+import { KubeProxyBalancer, kubeProxyBalancer } from '../src/balancer-kube-proxy.js';
 
 // Real TCP: two backends that answer each line with their name, the balancer in front.
 
@@ -159,5 +162,49 @@ describe('KubeProxyBalancer', () => {
     await (await connect(port)).ask();
     expect(lb.stats(mark).connectionsAfterDeletion).toEqual({ a: 1, b: 1 });
     expect(lb.stats().connections).toEqual({ a: 2, b: 1 });
+  });
+});
+
+// A backend and a client in another process; this one only runs the balancer.
+const PEER = `
+const net = require('node:net');
+const server = net.createServer((s) => s.on('data', () => s.write('pod-1\\n')));
+server.listen(0, '127.0.0.1', () => console.log('port ' + server.address().port));
+process.stdin.setEncoding('utf8').once('data', (line) => {
+  const sentAt = performance.now();
+  const client = net.connect({ host: '127.0.0.1', port: Number(line.trim()) }, () => client.write('who?\\n'));
+  client.setEncoding('utf8').once('data', (answer) => {
+    console.log('answer ' + answer.trim() + ' ' + Math.round(performance.now() - sentAt));
+    client.destroy();
+    server.close();
+    process.stdin.destroy();
+  });
+});
+`;
+
+describe("kubeProxyBalancer (the simulator's --lb kube-proxy)", () => {
+  it("forwards on a thread of its own: a request goes through while the simulator's event loop is busy", async () => {
+    const peer = spawn(process.execPath, ['-e', PEER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    cleanups.push(() => {
+      if (peer.exitCode === null) peer.kill('SIGKILL');
+    });
+    peer.stdout.setEncoding('utf8');
+    const lines: string[] = [];
+    peer.stdout.on('data', (chunk: string) => lines.push(...chunk.trim().split('\n')));
+    while (lines.length === 0) await once(peer.stdout, 'data');
+    const podPort = Number(lines.shift()?.replace('port ', ''));
+    const context = { replicas: [{ name: 'pod-1', port: podPort }] } as unknown as BalancerContext;
+    const lb = await kubeProxyBalancer(context);
+    cleanups.push(() => lb.close());
+    peer.stdin.write(`${lb.port}\n`);
+    // This loop is blocked for 1 s, as a busy simulator's can be for a moment: a proxy on it
+    // would hold the request for that long.
+    const until = performance.now() + 1000;
+    while (performance.now() < until) {}
+    await once(peer, 'exit');
+    const answer = lines.join(' ').match(/^answer (\S+) (\d+)$/);
+    expect(answer?.[1], lines.join(' ')).toBe('pod-1');
+    expect(Number(answer?.[2])).toBeLessThan(500);
+    expect((await lb.stats(0)).connections).toEqual({ 'pod-1': 1 });
   });
 });

@@ -79,6 +79,8 @@ describe('classifyFailure', () => {
     [{ code: 'ECONNRESET', message: 'read ECONNRESET' }, 'reset'],
     [{ code: 'UND_ERR_SOCKET', message: 'other side closed', cause: { code: 'ECONNRESET' } }, 'reset'],
     [{ code: 'UND_ERR_SOCKET', message: 'other side closed' }, 'closed'],
+    [{ code: 'UND_ERR_SOCKET', message: 'other side closed', socket: { bytesRead: 0 } }, 'closed'],
+    [{ code: 'UND_ERR_SOCKET', message: 'other side closed', socket: { bytesRead: 40 } }, 'idleClose'],
     [{ message: 'socket hang up' }, 'closed'],
     [{ code: 'UND_ERR_HEADERS_TIMEOUT', message: 'Headers Timeout Error' }, 'timeout'],
     [{ code: 'UND_ERR_CONNECT_TIMEOUT', message: 'Connect Timeout Error' }, 'timeout'],
