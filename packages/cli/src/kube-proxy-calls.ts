@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { builtScript } from './built-script.js';
 import { setupError } from './replicas.js';
 
 /** What the simulator asks the kube-proxy thread (kube-proxy-thread.ts), one call per message. */
@@ -39,7 +37,7 @@ export class KubeProxyThread {
   private failure: Error | undefined;
 
   constructor() {
-    this.worker = new Worker(threadScript());
+    this.worker = new Worker(builtScript('kube-proxy-thread.js', '--lb kube-proxy'));
     this.worker.on('message', (reply: KubeProxyReply) => {
       const waiter = this.waiting.get(reply.id);
       if (waiter === undefined) return;
@@ -70,14 +68,4 @@ export class KubeProxyThread {
     await this.call({ op: 'close' }).catch(() => undefined);
     await this.worker.terminate();
   }
-}
-
-function threadScript(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'kube-proxy-thread.js'), join(here, '..', 'dist', 'kube-proxy-thread.js')];
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (found === undefined) {
-    throw setupError(`--lb kube-proxy needs ${candidates[0]}; build the package (pnpm run build).`);
-  }
-  return found;
 }

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type ErrorCode, LameduckError } from '@lameduck/core';
+import { builtScript } from './built-script.js';
 import { setupError } from './replicas.js';
 import type { ProgressUpdate, SimulationOptions, SimulationReport } from './types.js';
 
@@ -66,16 +66,6 @@ export function insideNetns(): boolean {
   return process.env[NETNS_ENV] === '1';
 }
 
-function childScript(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'netns-child.js'), join(here, '..', 'dist', 'netns-child.js')];
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (found === undefined) {
-    throw setupError(`--lb nftables needs ${candidates[0]}; build the package (pnpm run build).`);
-  }
-  return found;
-}
-
 /** The options that cross the IPC channel (no callbacks, no AbortSignal). */
 function serializable(options: SimulationOptions): SimulationOptions {
   const { onProgress: _p, onReplicaOutput: _o, signal: _s, ...rest } = options;
@@ -94,7 +84,7 @@ export type ParentMessage =
 
 /** Runs `simulate(options)` in the namespace and resolves with its report. */
 export function simulateInNetns(options: SimulationOptions): Promise<SimulationReport> {
-  const script = childScript();
+  const script = builtScript('netns-child.js', '--lb nftables');
   const child: ChildProcess = spawn('unshare', [...NETNS_ARGS, process.execPath, script], {
     cwd: options.cwd ?? process.cwd(),
     env: { ...process.env, [NETNS_ENV]: '1' },
