@@ -122,7 +122,6 @@ async function start() {
     if (withLameduck) {
       const mod = await import('@lameduck/express');
       lameduck = mod.createLameduck(options);
-      app.use(mod.lameduckMiddleware(lameduck));
     }
     // The instruction count's floor for Express: what any one middleware costs there.
     if (variant === 'noop') app.use((_req, _res, next) => next());
@@ -131,7 +130,9 @@ async function start() {
       res.json(body);
     });
     const server = http.createServer(app);
-    lameduck?.attach(server);
+    // As the README's quick start: the adapter's listen() attaches with the probes in front of
+    // Express, and no lameduck middleware.
+    lameduck?.attach(server, { probes: true });
     return server;
   }
   if (framework === 'koa') {

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
-import type { Lameduck } from './types.js';
+import type { AttachOptions, Lameduck } from './types.js';
 
 /**
  * Throws a MISUSE error unless `value` is an instance from `createLameduck()`. Adapters call it
@@ -59,6 +59,12 @@ export interface ListenOptions {
   readonly port: number;
   /** Interface to bind. @default node's default (all interfaces) */
   readonly host?: string;
+  /**
+   * Answer the probes in front of the handler (`attach(server, { probes })`): `true` for the
+   * default paths, or the paths. The Express adapter's `listen()` turns it on by default.
+   * @default false
+   */
+  readonly probes?: AttachOptions['probes'];
 }
 
 /**
@@ -80,7 +86,7 @@ export function listen(
     );
   }
   const server = http.createServer(handler);
-  lameduck.attach(server);
+  lameduck.attach(server, options.probes === undefined ? {} : { probes: options.probes });
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once('error', onError);

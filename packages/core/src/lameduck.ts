@@ -18,6 +18,7 @@ import { createDefaultLogger } from './logger.js';
 import { resolveOptions } from './options.js';
 import { plural } from './plural.js';
 import { PreStopGate, preStopTokenMissing, resolvePreStopToken } from './prestop-auth.js';
+import { createProbeRouter, type ProbeRouter } from './probe-router.js';
 import {
   livenessResponse,
   matchProbe,
@@ -26,6 +27,7 @@ import {
   readinessResponse,
   sendProbe,
 } from './probes.js';
+import { soleRequestListener } from './request-listener.js';
 import { checkServer, stopAccepting, type WiredServer, wireServer } from './servers.js';
 import { listenForSignals } from './signals.js';
 import { roleNumbers, snapshotStats } from './stats.js';
@@ -158,6 +160,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     const role = checkRole(options);
     const existing = this.servers.get(server);
     if (existing) return existing.detach;
+    const answer = this.probesInFront(server, options);
     const onSocket =
       role === 'admin'
         ? (socket: Socket) => {
@@ -169,6 +172,12 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     const wired = wireServer(server, {
       onSocket,
       onRequest: this.trackRequest,
+      answer,
+      onUnanswered: () =>
+        this.logger.warn(
+          { code: ErrorCodes.MISUSE },
+          'lameduck: the server attached with { probes } no longer has exactly one request listener, so the probes can no longer be answered in front of the app and go to it instead. Give the server one request handler (http.createServer(app)), or serve the probes with the adapter (app.use(lameduckMiddleware(lameduck))).',
+        ),
       onSession: this.sessions.trackSession,
       onListening: () => {
         this.checkKeepAlive(server);
@@ -188,6 +197,26 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     };
     this.servers.set(server, { detach, wired });
     return detach;
+  }
+
+  /** The probe router of `attach(server, { probes })`, checked against the server's listeners. */
+  private probesInFront(server: DrainableServer, options: AttachOptions): ProbeRouter | undefined {
+    const probes = (options as AttachOptions | null)?.probes;
+    if (probes === undefined || probes === false) return undefined;
+    if (probes !== true && (typeof probes !== 'object' || probes === null || Array.isArray(probes))) {
+      throw new LameduckError(
+        ErrorCodes.INVALID_OPTION,
+        `lameduck: attach(server, { probes }) expects true, false or the probe paths ({ readinessPath, livenessPath, preStopPath }), instead got ${describeValue(probes)}.`,
+      );
+    }
+    const count = server.listenerCount('request');
+    if (soleRequestListener(server) === undefined) {
+      throw new LameduckError(
+        ErrorCodes.MISUSE,
+        `lameduck: attach(server, { probes }) answers the probes in front of the server's request handler, so the server needs exactly one when it is attached; this one has ${count === 1 ? 'one added with once()' : count}. Attach the server that http.createServer(app) or app.listen() returns, after its handler is set, or serve the probes with the adapter (app.use(lameduckMiddleware(lameduck))) and attach without { probes }.`,
+      );
+    }
+    return createProbeRouter(this, probes === true ? {} : probes);
   }
 
   trackWebSockets(server: unknown): () => void {

@@ -2,7 +2,19 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+/** Answers a request itself (a probe) and returns `true`, or returns `false` to pass it on. */
+export type RequestAnswer = (req: IncomingMessage, res: ServerResponse) => boolean;
 type AnyListener = (...args: unknown[]) => unknown;
+
+/**
+ * The app's own request listener when the server has exactly one plain one (not a `once()`
+ * wrapper): the shape in which lameduck's listener can stand in front of it.
+ */
+export function soleRequestListener(server: EventEmitter): AnyListener | undefined {
+  const listeners = server.rawListeners('request');
+  const app = listeners.length === 1 ? (listeners[0] as AnyListener) : undefined;
+  return app !== undefined && (app as { listener?: unknown }).listener === undefined ? app : undefined;
+}
 
 export interface RequestTracking {
   /** Puts lameduck's listener back in front when something took the server's `request` listeners over. */
@@ -24,8 +36,17 @@ export interface RequestTracking {
  * Any other shape (no listener yet, several, a `once()` one) gets a prepended listener. Should
  * something take the listeners over later (socket.io copies and replaces them), lameduck's goes
  * in front again before the next request is read.
+ *
+ * With `answer` (the probes), a request it answers never reaches the app. That needs the
+ * wrapper: a prepended listener cannot keep node from emitting to the app's too. In any other
+ * shape `answer` is left out and `onUnanswered` told (the caller checks the shape first).
  */
-export function trackRequestsFirst(server: EventEmitter, track: RequestListener): RequestTracking {
+export function trackRequestsFirst(
+  server: EventEmitter,
+  track: RequestListener,
+  answer?: RequestAnswer,
+  onUnanswered?: () => void,
+): RequestTracking {
   let wrapper: AnyListener | undefined;
   let wired = true;
 
@@ -33,17 +54,20 @@ export function trackRequestsFirst(server: EventEmitter, track: RequestListener)
     server.rawListeners('request').some((listener) => listener === wrapper || listener === track);
 
   const install = (): void => {
-    const listeners = server.rawListeners('request');
-    const app = listeners.length === 1 ? (listeners[0] as AnyListener) : undefined;
-    if (app !== undefined && (app as { listener?: unknown }).listener === undefined) {
-      const tracked = function trackedRequestListener(
-        this: unknown,
-        req: IncomingMessage,
-        res: ServerResponse,
-      ) {
-        track(req, res);
-        return app.call(this, req, res);
-      };
+    const app = soleRequestListener(server);
+    if (app !== undefined) {
+      // Two functions, not one with a test in it: a server without `answer` pays nothing for it.
+      const tracked =
+        answer === undefined
+          ? function trackedRequestListener(this: unknown, req: IncomingMessage, res: ServerResponse) {
+              track(req, res);
+              return app.call(this, req, res);
+            }
+          : function probingRequestListener(this: unknown, req: IncomingMessage, res: ServerResponse) {
+              track(req, res);
+              if (answer(req, res)) return undefined;
+              return app.call(this, req, res);
+            };
       (tracked as { listener?: unknown }).listener = app;
       wrapper = tracked as AnyListener;
       server.removeListener('request', app);
@@ -51,6 +75,7 @@ export function trackRequestsFirst(server: EventEmitter, track: RequestListener)
       return;
     }
     wrapper = undefined;
+    if (answer !== undefined) onUnanswered?.();
     server.prependListener('request', track);
   };
 

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
-import { trackRequestsFirst } from './request-listener.js';
+import { type RequestAnswer, trackRequestsFirst } from './request-listener.js';
 import type { DrainableServer } from './types.js';
 
 /** Throws INVALID_SERVER unless `value` is a node http, https or http2 server. */
@@ -35,6 +35,10 @@ function speaksHttp1(socket: Socket): boolean {
 export interface ServerListeners {
   readonly onSocket: (socket: Socket) => void;
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Answers the probes in front of the app (`attach(server, { probes })`). */
+  readonly answer?: RequestAnswer;
+  /** The server's request listeners took a shape in which `answer` cannot stand in front. */
+  readonly onUnanswered?: () => void;
   readonly onSession: (session: ServerHttp2Session) => void;
   /** Called once the server listens (at once when it already does). */
   readonly onListening: () => void;
@@ -63,7 +67,7 @@ export function wireServer(server: DrainableServer, listeners: ServerListeners):
   // One emitter type for the listeners of all three kinds of server.
   const emitter = server as net.Server;
   emitter.prependListener(connectionEvent, onSocket);
-  const requests = trackRequestsFirst(emitter, listeners.onRequest);
+  const requests = trackRequestsFirst(emitter, listeners.onRequest, listeners.answer, listeners.onUnanswered);
   if (http2) emitter.prependListener('session', listeners.onSession);
   if (server.listening) listeners.onListening();
   else emitter.once('listening', listeners.onListening);

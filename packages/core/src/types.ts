@@ -2,7 +2,7 @@ import type * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as https from 'node:https';
-import type { ResolvedProbePaths } from './probes.js';
+import type { ProbePaths, ResolvedProbePaths } from './probes.js';
 
 /** The phases of the shutdown sequence, in order. */
 export type State = 'starting' | 'serving' | 'draining' | 'closing' | 'cleanup' | 'stopped';
@@ -52,6 +52,16 @@ export interface AttachOptions {
    * @default 'app'
    */
   readonly role?: 'app' | 'admin';
+  /**
+   * Answer the readiness and liveness probes (and a preStop path, when set) in the server's
+   * request listener, before the app sees the request: no framework middleware or route is
+   * needed, and no framework work is spent on a request that is not a probe. `true` serves them
+   * at the default paths (`/readyz`, `/livez`). The server must have exactly one request
+   * listener when attached (what `http.createServer(app)` and `app.listen()` return). Off by
+   * default: the Fastify and NestJS adapters serve the probes as routes.
+   * @default false
+   */
+  readonly probes?: boolean | ProbePaths;
 }
 
 export interface LameduckOptions {

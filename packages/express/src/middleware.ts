@@ -4,10 +4,20 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 /** Where the probes are served; `false` turns one off. */
 export type LameduckMiddlewareOptions = ProbePaths;
 
+/** The instances whose probes a `lameduckMiddleware` serves: `listen()` leaves them to it. */
+const servedByMiddleware = new WeakSet<Lameduck>();
+
+/** Whether a `lameduckMiddleware` was made for this instance (it then serves the probes). */
+export function probesServedByMiddleware(lameduck: Lameduck): boolean {
+  return servedByMiddleware.has(lameduck);
+}
+
 /**
- * Express middleware that answers the probes and tracks every request for the drain.
- * Register it first, before any other middleware, so that no auth, body parser, logger or
- * error handler ever sees a probe.
+ * Express middleware that answers the probes and tracks every request for the drain, for apps
+ * whose server lameduck does not stand in front of (or that mount the probes under a path).
+ * With the adapter's `listen()` it is not needed: the probes are answered before Express, which
+ * saves every request the cost of one Express layer. Register it first, before any other
+ * middleware, so that no auth, body parser, logger or error handler ever sees a probe.
  *
  * @example
  * const lameduck = createLameduck();
@@ -19,6 +29,7 @@ export function lameduckMiddleware(
 ): RequestHandler {
   assertLameduck(lameduck, 'lameduckMiddleware(...)');
   const answerProbe = createProbeRouter(lameduck, options);
+  servedByMiddleware.add(lameduck);
   return function lameduckProbesAndTracking(req: Request, res: Response, next: NextFunction): void {
     lameduck.trackRequest(req, res);
     if (!answerProbe(req, res)) next();

@@ -32,38 +32,58 @@ describe.each([
   ['express 5', () => express()],
   ['express 4', () => express4()],
 ])('%s', (_name, newApp) => {
-  it('answers the probes before user middleware, and error handlers never see them', async () => {
-    const lameduck = newLameduck({ drainDelayMs: 2000 });
-    const app = newApp();
-    const seenByUserMiddleware: string[] = [];
-    const seenByErrorHandler: string[] = [];
-    app.use(lameduckMiddleware(lameduck));
-    app.use((req, _res, next) => {
-      seenByUserMiddleware.push(req.url);
-      next();
-    });
-    app.use((req, res, next) => {
-      // An auth layer that rejects everything without a token, and throws on one path.
-      if (req.url === '/boom') throw new Error('boom');
-      if (req.headers.authorization === undefined) res.status(401).send('unauthorized');
-      else next();
-    });
-    const onError: ErrorRequestHandler = (error, req, res, _next) => {
-      seenByErrorHandler.push(req.url);
-      res.status(500).send(String(error));
-    };
-    app.use(onError);
-    const client = await serve(app, lameduck);
+  it.each([
+    ['listen()', false],
+    ['lameduckMiddleware', true],
+  ])(
+    'probes served by %s: answered before user middleware, and error handlers never see them',
+    async (_by, withMiddleware) => {
+      const lameduck = newLameduck({ drainDelayMs: 2000 });
+      const app = newApp();
+      const seenByUserMiddleware: string[] = [];
+      const seenByErrorHandler: string[] = [];
+      if (withMiddleware) app.use(lameduckMiddleware(lameduck));
+      app.use((req, _res, next) => {
+        seenByUserMiddleware.push(req.url);
+        next();
+      });
+      app.use((req, res, next) => {
+        // An auth layer that rejects everything without a token, and throws on one path.
+        if (req.url === '/boom') throw new Error('boom');
+        if (req.headers.authorization === undefined) res.status(401).send('unauthorized');
+        else next();
+      });
+      const onError: ErrorRequestHandler = (error, req, res, _next) => {
+        seenByErrorHandler.push(req.url);
+        res.status(500).send(String(error));
+      };
+      app.use(onError);
+      const client = await serve(app, lameduck);
 
-    expect((await client.get('/readyz')).status).toBe(200);
-    expect((await client.get('/livez')).status).toBe(200);
-    expect((await client.get('/')).status).toBe(401);
-    expect((await client.get('/boom')).status).toBe(500);
-    void lameduck.shutdown('test');
-    expect((await client.get('/readyz')).status).toBe(503);
-    expect((await client.get('/livez?check=1')).status).toBe(200);
-    expect(seenByUserMiddleware).toEqual(['/', '/boom']);
-    expect(seenByErrorHandler).toEqual(['/boom']);
+      expect((await client.get('/readyz')).status).toBe(200);
+      expect((await client.get('/livez')).status).toBe(200);
+      expect((await client.get('/')).status).toBe(401);
+      expect((await client.get('/boom')).status).toBe(500);
+      void lameduck.shutdown('test');
+      expect((await client.get('/readyz')).status).toBe(503);
+      expect((await client.get('/livez?check=1')).status).toBe(200);
+      expect(seenByUserMiddleware).toEqual(['/', '/boom']);
+      expect(seenByErrorHandler).toEqual(['/boom']);
+    },
+  );
+
+  it('listen() with { probes: false } leaves the probe paths to the app; with paths, serves those only', async () => {
+    const lameduck = newLameduck();
+    const app = newApp();
+    app.use((req, res) => res.status(404).send(`app: ${req.url}`));
+    const off = clientOf(await listen(app, lameduck, { port: 0, host: '127.0.0.1', probes: false }));
+    expect(await off.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
+    const moved = clientOf(
+      await listen(app, lameduck, { port: 0, host: '127.0.0.1', probes: { readinessPath: '/health/ready' } }),
+    );
+    expect((await moved.get('/health/ready')).status).toBe(200);
+    expect((await moved.get('/livez')).status).toBe(200);
+    expect(await moved.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
   });
 
   it('mounted under a path, the middleware answers the probes below it and nowhere else', async () => {

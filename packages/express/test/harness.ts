@@ -15,16 +15,28 @@ export function addRoutes(app: Express): void {
   app.get('/events', (_req, res) => serveEvents(res));
 }
 
-/** The contract harness: one app.use() line first, then routes, then listen(). */
-export function expressHarness(name: string, express: ExpressFactory): ContractHarness {
+/**
+ * The contract harness. `'listen'`, the quick start: routes, then listen(), which answers the
+ * probes in front of Express. `'middleware'`: one app.use() line first, then routes, then
+ * listen(), which leaves the probes to the middleware.
+ */
+export function expressHarness(
+  name: string,
+  express: ExpressFactory,
+  probesBy: 'listen' | 'middleware',
+): ContractHarness {
   return {
-    name,
+    name: `${name}, probes served by ${probesBy === 'listen' ? 'listen()' : 'lameduckMiddleware'}`,
     async start(options, probes) {
       const lameduck = createLameduck(options);
       const app = express();
-      app.use(lameduckMiddleware(lameduck, probes));
+      if (probesBy === 'middleware') app.use(lameduckMiddleware(lameduck, probes));
       addRoutes(app);
-      const server = await listen(app, lameduck, { port: 0, host: '127.0.0.1' });
+      const server = await listen(app, lameduck, {
+        port: 0,
+        host: '127.0.0.1',
+        ...(probesBy === 'listen' ? { probes: probes ?? true } : {}),
+      });
       const wss = new WebSocketServer({ server, path: '/ws' });
       wss.on('connection', echoMessages);
       lameduck.trackWebSockets(wss);
