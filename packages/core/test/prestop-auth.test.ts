@@ -1,8 +1,15 @@
 import type * as http from 'node:http';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProbeRouter, ErrorCodes, type Lameduck, type Logger } from '../src/index.js';
-import { closeServer, createTestLameduck, type Handler, listen, originOf } from './support/harness.js';
+import { createProbeRouter, ErrorCodes, type Lameduck } from '../src/index.js';
+import {
+  closeServer,
+  createTestLameduck,
+  type Handler,
+  listen,
+  originOf,
+  warningLogger,
+} from './support/harness.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -32,19 +39,6 @@ async function get(
   }
 }
 
-function recordingLogger(): Logger & { warnings: Array<{ obj: Record<string, unknown>; msg?: string }> } {
-  const warnings: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
-  return {
-    warnings,
-    debug() {},
-    info() {},
-    warn(obj, msg) {
-      warnings.push({ obj: obj as Record<string, unknown>, msg });
-    },
-    error() {},
-  };
-}
-
 async function appWithPreStop(lameduck: Lameduck): Promise<http.Server> {
   const probes = createProbeRouter(lameduck, { preStopPath: '/prestop' });
   const s = await server((req, res) => {
@@ -56,7 +50,7 @@ async function appWithPreStop(lameduck: Lameduck): Promise<http.Server> {
 
 describe('preStop token', () => {
   it('no header, a wrong token, a token of the wrong length and another scheme are refused; the pod keeps serving', async () => {
-    const logger = recordingLogger();
+    const logger = warningLogger();
     const { lameduck, exits } = createTestLameduck({ preStopToken: TOKEN, drainDelayMs: 200, logger });
     const s = await appWithPreStop(lameduck);
     const attempts: Array<Record<string, string>> = [

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, LameduckError, type Logger, listen as listenAttached } from '../src/index.js';
+import { ErrorCodes, LameduckError, listen as listenAttached } from '../src/index.js';
 import {
   closeServer,
   createTestLameduck,
@@ -10,6 +10,7 @@ import {
   listen,
   nextState,
   originOf,
+  warningLogger,
 } from './support/harness.js';
 
 // attach(server, { probes }): the probes are answered in the server's request listener, in front
@@ -46,19 +47,6 @@ function clientOf(server: http.Server): Client {
 async function request(client: Client, path: string, method: 'GET' | 'HEAD' | 'POST' = 'GET') {
   const response = await client.request({ path, method });
   return { status: response.statusCode, text: await response.body.text(), headers: response.headers };
-}
-
-function recordingLogger(): Logger & { warnings: Array<{ obj: object; msg?: string }> } {
-  const warnings: Array<{ obj: object; msg?: string }> = [];
-  return {
-    warnings,
-    debug() {},
-    info() {},
-    warn(obj, msg) {
-      warnings.push({ obj, msg });
-    },
-    error() {},
-  };
 }
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -157,7 +145,7 @@ describe('attach(server, { probes })', () => {
   });
 
   it('says so in the log when the listeners later take a shape it cannot stand in front of, and leaves the probes to the app', async () => {
-    const logger = recordingLogger();
+    const logger = warningLogger();
     const { lameduck } = createTestLameduck({ logger });
     const app = recordingApp();
     const server = await served(app.handler);
@@ -167,7 +155,7 @@ describe('attach(server, { probes })', () => {
     server.on('request', () => {});
     await delay(0);
     expect((await request(clientOf(server), '/readyz')).text).toBe('app /readyz');
-    const misuse = logger.warnings.filter((w) => (w.obj as { code?: string }).code === ErrorCodes.MISUSE);
+    const misuse = logger.warnings.filter((w) => w.obj.code === ErrorCodes.MISUSE);
     expect(misuse).toHaveLength(1);
     expect(misuse[0]?.msg).toContain('no longer has exactly one request listener');
     lameduck.dispose();

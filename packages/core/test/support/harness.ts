@@ -1,7 +1,13 @@
 import { EventEmitter, once } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLameduck, type Lameduck, type LameduckOptions, type State } from '../../src/index.js';
+import {
+  createLameduck,
+  type Lameduck,
+  type LameduckOptions,
+  type Logger,
+  type State,
+} from '../../src/index.js';
 
 /** A lameduck wired for in-process tests: signals from an EventEmitter, exit recorded, no env. */
 export interface TestLameduck {
@@ -86,3 +92,19 @@ export function gate(): { promise: Promise<void>; open: () => void } {
 }
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A logger that keeps its warnings (and drops every other line). */
+export function warningLogger(): Logger & {
+  warnings: Array<{ obj: Record<string, unknown>; msg?: string }>;
+} {
+  const warnings: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
+  return {
+    warnings,
+    debug() {},
+    info() {},
+    warn(obj, msg) {
+      warnings.push({ obj: obj as Record<string, unknown>, msg });
+    },
+    error() {},
+  };
+}
