@@ -73,7 +73,10 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
   private readonly streams: StreamTracker;
   private readonly sessions: SessionTracker;
   /** Each attached server's detach function and its wiring. */
-  private readonly servers = new Map<DrainableServer, { detach: () => void; wired: WiredServer }>();
+  private readonly servers = new Map<
+    DrainableServer,
+    { detach: () => void; wired: WiredServer; answersProbes: boolean }
+  >();
   /** Servers that had connections when attached: those sockets are not tracked. */
   private readonly acceptedBeforeAttach = new Set<DrainableServer>();
   private readonly hooks: RegisteredHook[] = [];
@@ -159,7 +162,10 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
     checkServer(server);
     const role = checkRole(options);
     const existing = this.servers.get(server);
-    if (existing) return existing.detach;
+    if (existing) {
+      checkProbesOnReattach(options, existing.answersProbes);
+      return existing.detach;
+    }
     const answer = this.probesInFront(server, options);
     const onSocket =
       role === 'admin'
@@ -173,10 +179,12 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       onSocket,
       onRequest: this.trackRequest,
       answer,
+      // An error, not a warning: the probes now reach the app, which may answer /livez with a
+      // 404 and have the pod restarted over and over.
       onUnanswered: () =>
-        this.logger.warn(
+        this.logger.error(
           { code: ErrorCodes.MISUSE },
-          'lameduck: the server attached with { probes } no longer has exactly one request listener, so the probes can no longer be answered in front of the app and go to it instead. Give the server one request handler (http.createServer(app)), or serve the probes with the adapter (app.use(lameduckMiddleware(lameduck))).',
+          "lameduck: the server whose probes lameduck answers in front of the app (attach(server, { probes }), or the Express adapter's listen()) no longer has exactly one request listener, so the probes go to the app instead. Keep one request handler on the server, or turn the probes off there (probes: false) and serve them in the app: the adapter's probe middleware first, or createProbeRouter(lameduck).",
         ),
       onSession: this.sessions.trackSession,
       onListening: () => {
@@ -195,7 +203,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       this.adminServers.delete(server);
       this.acceptedBeforeAttach.delete(server);
     };
-    this.servers.set(server, { detach, wired });
+    this.servers.set(server, { detach, wired, answersProbes: answer !== undefined });
     return detach;
   }
 
@@ -613,6 +621,16 @@ function disposedError(method: string): LameduckError {
   return new LameduckError(
     ErrorCodes.DISPOSED,
     `lameduck: ${method}() called after dispose(). Create a new instance with createLameduck().`,
+  );
+}
+
+/** A second attach() of a server cannot turn the probes on: its listener is already wired. */
+function checkProbesOnReattach(options: AttachOptions, answersProbes: boolean): void {
+  const probes = (options as AttachOptions | null)?.probes;
+  if (probes === undefined || probes === false || answersProbes) return;
+  throw new LameduckError(
+    ErrorCodes.MISUSE,
+    "lameduck: attach(server, { probes }) on a server already attached without { probes }: its request listener is wired already. Pass { probes } on the first attach() of the server (the Express adapter's listen() does).",
   );
 }
 

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, LameduckError, listen as listenAttached } from '../src/index.js';
@@ -10,7 +12,6 @@ import {
   listen,
   nextState,
   originOf,
-  warningLogger,
 } from './support/harness.js';
 
 // attach(server, { probes }): the probes are answered in the server's request listener, in front
@@ -120,7 +121,7 @@ describe('attach(server, { probes })', () => {
     const detach = lameduck.attach(other, { probes: true });
     expect((await request(clientOf(other), '/readyz')).text).not.toBe('app /readyz');
     detach();
-    expect(other.listeners('request')).toEqual([probed.handler]);
+    expect(other.rawListeners('request')).toEqual([probed.handler]);
     expect((await request(clientOf(other), '/readyz')).text).toBe('app /readyz');
     lameduck.dispose();
   });
@@ -144,8 +145,16 @@ describe('attach(server, { probes })', () => {
     lameduck.dispose();
   });
 
-  it('says so in the log when the listeners later take a shape it cannot stand in front of, and leaves the probes to the app', async () => {
-    const logger = warningLogger();
+  it('logs an error when the listeners later take a shape it cannot stand in front of, and leaves the probes to the app', async () => {
+    const errors: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error(obj: object, msg?: string) {
+        errors.push({ obj: obj as Record<string, unknown>, msg });
+      },
+    };
     const { lameduck } = createTestLameduck({ logger });
     const app = recordingApp();
     const server = await served(app.handler);
@@ -155,9 +164,65 @@ describe('attach(server, { probes })', () => {
     server.on('request', () => {});
     await delay(0);
     expect((await request(clientOf(server), '/readyz')).text).toBe('app /readyz');
-    const misuse = logger.warnings.filter((w) => w.obj.code === ErrorCodes.MISUSE);
-    expect(misuse).toHaveLength(1);
-    expect(misuse[0]?.msg).toContain('no longer has exactly one request listener');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.obj.code).toBe(ErrorCodes.MISUSE);
+    expect(errors[0]?.msg).toContain('no longer has exactly one request listener');
+    expect(errors[0]?.msg).toContain('probes: false');
+    lameduck.dispose();
+  });
+
+  it('a second attach() cannot turn the probes on (the listener is wired already): MISUSE; repeating the first is fine', async () => {
+    const { lameduck } = createTestLameduck();
+    const plain = await served(recordingApp().handler);
+    const detachPlain = lameduck.attach(plain);
+    expect(codeOf(() => lameduck.attach(plain, { probes: true }))).toBe(ErrorCodes.MISUSE);
+    expect(lameduck.attach(plain)).toBe(detachPlain);
+    const probed = await served(recordingApp().handler);
+    const detachProbed = lameduck.attach(probed, { probes: true });
+    expect(lameduck.attach(probed, { probes: true })).toBe(detachProbed);
+    expect(lameduck.attach(probed)).toBe(detachProbed);
+    lameduck.dispose();
+  });
+
+  it('answers them on an HTTP/2 server too (h2c), in front of the app, 503 once draining', async () => {
+    const { lameduck } = createTestLameduck({ drainDelayMs: 2000 });
+    const seen: string[] = [];
+    const server = http2.createServer((req, res) => {
+      seen.push(req.url);
+      res.end('app');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+        }),
+    );
+    lameduck.attach(server, { probes: true });
+    const session = http2.connect(originOf(server));
+    cleanups.push(() => session.destroy());
+    const get = (path: string) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const stream = session.request({ ':path': path });
+        let status = 0;
+        let text = '';
+        stream.on('response', (headers) => {
+          status = Number(headers[':status']);
+        });
+        stream.setEncoding('utf8').on('data', (chunk: string) => {
+          text += chunk;
+        });
+        stream.on('end', () => resolve({ status, text }));
+        stream.on('error', reject);
+      });
+    expect((await get('/readyz')).status).toBe(200);
+    expect(await get('/')).toEqual({ status: 200, text: 'app' });
+    const draining = nextState(lameduck, 'draining');
+    void lameduck.shutdown('test');
+    await draining;
+    expect((await get('/readyz')).status).toBe(503);
+    expect(seen).toEqual(['/']);
     lameduck.dispose();
   });
 
