@@ -209,19 +209,19 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
 
   /** The probe router of `attach(server, { probes })`, checked against the server's listeners. */
   private probesInFront(server: DrainableServer, options: AttachOptions): ProbeRouter | undefined {
-    const probes = (options as AttachOptions | null)?.probes;
-    if (probes === undefined || probes === false) return undefined;
+    const probes = probesAsked(options);
+    if (probes === undefined) return undefined;
     if (probes !== true && (typeof probes !== 'object' || probes === null || Array.isArray(probes))) {
       throw new LameduckError(
         ErrorCodes.INVALID_OPTION,
         `lameduck: attach(server, { probes }) expects true, false or the probe paths ({ readinessPath, livenessPath, preStopPath }), instead got ${describeValue(probes)}.`,
       );
     }
-    const count = server.listenerCount('request');
     if (soleRequestListener(server) === undefined) {
+      const count = server.listenerCount('request');
       throw new LameduckError(
         ErrorCodes.MISUSE,
-        `lameduck: attach(server, { probes }) answers the probes in front of the server's request handler, so the server needs exactly one when it is attached; this one has ${count === 1 ? 'one added with once()' : count}. Attach the server that http.createServer(app) or app.listen() returns, after its handler is set, or serve the probes with the adapter (app.use(lameduckMiddleware(lameduck))) and attach without { probes }.`,
+        `lameduck: attach(server, { probes }) answers the probes in front of the server's request handler, so the server needs exactly one when it is attached; this one has ${count === 1 ? 'one added with once()' : count}. Attach the server that http.createServer(app) or app.listen() returns, after its handler is set; or attach without { probes } and serve the probes in the app (the adapter's probe middleware first, or createProbeRouter(lameduck)).`,
       );
     }
     return createProbeRouter(this, probes === true ? {} : probes);
@@ -624,10 +624,15 @@ function disposedError(method: string): LameduckError {
   );
 }
 
+/** `attach()`'s `probes` when it asks for any (`false` and leaving it out ask for none). */
+function probesAsked(options: AttachOptions): Exclude<AttachOptions['probes'], false> {
+  const probes = (options as AttachOptions | null)?.probes;
+  return probes === false ? undefined : probes;
+}
+
 /** A second attach() of a server cannot turn the probes on: its listener is already wired. */
 function checkProbesOnReattach(options: AttachOptions, answersProbes: boolean): void {
-  const probes = (options as AttachOptions | null)?.probes;
-  if (probes === undefined || probes === false || answersProbes) return;
+  if (probesAsked(options) === undefined || answersProbes) return;
   throw new LameduckError(
     ErrorCodes.MISUSE,
     "lameduck: attach(server, { probes }) on a server already attached without { probes }: its request listener is wired already. Pass { probes } on the first attach() of the server (the Express adapter's listen() does).",

@@ -238,6 +238,7 @@ describe('attach(server, { probes })', () => {
     } catch (error) {
       expect(String(error)).toContain('this one has 0');
       expect(String(error)).toContain('http.createServer(app)');
+      expect(String(error)).toContain('createProbeRouter(lameduck)');
     }
     const fine = await served(() => {});
     for (const probes of ['yes', 1, null, ['/readyz']]) {
