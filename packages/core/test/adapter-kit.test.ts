@@ -1,21 +1,12 @@
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertLameduck, ErrorCodes, type LameduckError, listen } from '../src/index.js';
-import { closeServer, createTestLameduck, gate, originOf } from './support/harness.js';
+import { assertLameduck, ErrorCodes, listen } from '../src/index.js';
+import { closeServer, codeOf, createTestLameduck, gate, originOf } from './support/harness.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as LameduckError).code;
-  }
-  return undefined;
-}
 
 describe('adapter kit', () => {
   it('assertLameduck accepts an instance and rejects anything else with MISUSE', () => {

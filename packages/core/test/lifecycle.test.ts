@@ -4,22 +4,13 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Clock, createLameduck, ErrorCodes, type LameduckError, type State } from '../src/index.js';
-import { closeServer, createTestLameduck, delay, gate, listen, originOf } from './support/harness.js';
+import { type Clock, createLameduck, ErrorCodes, type State } from '../src/index.js';
+import { closeServer, codeOf, createTestLameduck, delay, gate, listen, originOf } from './support/harness.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as LameduckError).code;
-  }
-  return undefined;
-}
 
 interface FakeTimer {
   readonly fn: () => void;

@@ -3,9 +3,10 @@ import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, LameduckError, listen as listenAttached } from '../src/index.js';
+import { ErrorCodes, listen as listenAttached } from '../src/index.js';
 import {
   closeServer,
+  codeOf,
   createTestLameduck,
   delay,
   type Handler,
@@ -48,16 +49,6 @@ function clientOf(server: http.Server): Client {
 async function request(client: Client, path: string, method: 'GET' | 'HEAD' | 'POST' = 'GET') {
   const response = await client.request({ path, method });
   return { status: response.statusCode, text: await response.body.text(), headers: response.headers };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LameduckError);
-    return (error as LameduckError).code;
-  }
-  return undefined;
 }
 
 describe('attach(server, { probes })', () => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
   createLameduck,
   type Lameduck,
+  LameduckError,
   type LameduckOptions,
   type Logger,
   type State,
@@ -107,4 +108,15 @@ export function warningLogger(): Logger & {
     },
     error() {},
   };
+}
+
+/** The code of the LameduckError `fn` throws (undefined when it throws nothing); any other error is rethrown. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (!(error instanceof LameduckError)) throw error;
+    return error.code;
+  }
+  return undefined;
 }
