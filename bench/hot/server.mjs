@@ -142,14 +142,15 @@ async function start() {
     if (withLameduck) {
       const mod = await import('@lameduck/koa');
       lameduck = mod.createLameduck(options);
-      app.use(mod.lameduckMiddleware(lameduck));
     }
     app.use((ctx) => {
       if (spinIterations > 0) spin();
       ctx.body = body;
     });
+    // As the README's quick start: the adapter's listen() attaches with the probes in front of
+    // Koa, and no lameduck middleware.
     const server = http.createServer(app.callback());
-    lameduck?.attach(server);
+    lameduck?.attach(server, { probes: true });
     return server;
   }
   if (framework === 'fastify') {

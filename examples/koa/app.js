@@ -1,4 +1,3 @@
-import { lameduckMiddleware } from '@lameduck/koa';
 import Koa from 'koa';
 
 /** `/slow` waits at most this long. Only requests up to LAMEDUCK_DRAIN_TIMEOUT_MS are promised to finish in a drain. */
@@ -7,13 +6,11 @@ export const SLOW_MAX_MS = 60_000;
 /**
  * Builds the app without listening, so tests can import it.
  * `GET /` answers at once; `POST /` echoes the JSON body; `GET /slow?ms=N` answers after N ms;
- * `GET /events` is an SSE stream (one event every 200 ms); `/readyz` and `/livez` are the probes.
- * `/ws` is on the server (server.js).
+ * `GET /events` is an SSE stream (one event every 200 ms). The probes (`/readyz`, `/livez`) and
+ * `/ws` are on the server: `listen()` answers the probes before Koa sees the request (server.js).
  */
-export function buildApp(lameduck) {
+export function buildApp() {
   const app = new Koa();
-  // First, before any other middleware: probes are answered here and never reach the rest.
-  app.use(lameduckMiddleware(lameduck));
 
   // Echoes the JSON body it got.
   app.use(async (ctx, next) => {

@@ -9,7 +9,7 @@ const lameduck = createLameduck();
 const pool = createPool();
 lameduck.onShutdown('database pool', () => pool.end());
 
-const app = buildApp(lameduck);
+const app = buildApp();
 const server = await listen(app, lameduck, {
   port: Number(process.env.PORT || 3000),
   host: process.env.HOST || '0.0.0.0',

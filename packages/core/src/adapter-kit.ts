@@ -54,6 +54,39 @@ function reportUncalledFactory(caller: string, request: RequestLike): never {
   throw new LameduckError(ErrorCodes.MISUSE, message);
 }
 
+/** The instances whose probes a middleware of an adapter serves: its `listen()` leaves them to it. */
+const servedByMiddleware = new WeakSet<Lameduck>();
+
+/**
+ * An adapter's probe middleware calls it when it is made: from then on the adapter's `listen()`
+ * does not answer the probes in front of the app (`probes` defaults to `false`), so an app set up
+ * the earlier way, with the middleware first, keeps its paths and its mount point.
+ */
+export function markProbesServedByMiddleware(lameduck: Lameduck): void {
+  servedByMiddleware.add(lameduck);
+}
+
+/**
+ * The `probes` an adapter's `listen()` attaches with: the caller's, else in front of the app
+ * (`true`) unless a probe middleware was made for the instance first.
+ */
+export function probesForListen(lameduck: Lameduck, options: ListenOptions): AttachOptions['probes'] {
+  return (options as Partial<ListenOptions> | undefined)?.probes ?? !servedByMiddleware.has(lameduck);
+}
+
+/**
+ * `app.use(lameduckMiddleware)`, the factory itself, among the app's registered `handlers`: every
+ * request would fail with a 500 while the probes, answered in front of the app by the adapter's
+ * `listen()`, still passed. Adapters' `listen()` calls it, so this fails at start-up.
+ */
+export function rejectUncalledMiddleware(handlers: readonly unknown[], factory: unknown): void {
+  if (!handlers.includes(factory)) return;
+  throw new LameduckError(
+    ErrorCodes.MISUSE,
+    'lameduck: app.use(lameduckMiddleware) registers the factory without calling it, so every request would fail with a 500. With listen() the line is not needed (listen() answers the probes); delete it, or call it with the instance: app.use(lameduckMiddleware(lameduck)).',
+  );
+}
+
 export interface ListenOptions {
   /** TCP port; 0 picks a free one (read it from `server.address()`). */
   readonly port: number;
@@ -61,7 +94,7 @@ export interface ListenOptions {
   readonly host?: string;
   /**
    * Answer the probes in front of the handler (`attach(server, { probes })`): `true` for the
-   * default paths, or the paths. The Express adapter's `listen()` turns it on by default.
+   * default paths, or the paths. The Express and Koa adapters' `listen()` turn it on by default.
    * @default false
    */
   readonly probes?: AttachOptions['probes'];

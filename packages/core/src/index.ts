@@ -1,4 +1,11 @@
-export { assertLameduck, type ListenOptions, listen } from './adapter-kit.js';
+export {
+  assertLameduck,
+  type ListenOptions,
+  listen,
+  markProbesServedByMiddleware,
+  probesForListen,
+  rejectUncalledMiddleware,
+} from './adapter-kit.js';
 export { type Budget, checkBudget, computeBudget } from './budget.js';
 export { CHANNEL_NAMES, type ChannelName } from './channels.js';
 export { DEFAULTS, ENV_VARS } from './defaults.js';

@@ -184,7 +184,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       onUnanswered: () =>
         this.logger.error(
           { code: ErrorCodes.MISUSE },
-          "lameduck: the server whose probes lameduck answers in front of the app (attach(server, { probes }), or the Express adapter's listen()) no longer has exactly one request listener, so the probes go to the app instead. Keep one request handler on the server, or turn the probes off there (probes: false) and serve them in the app: the adapter's probe middleware first, or createProbeRouter(lameduck).",
+          "lameduck: the server whose probes lameduck answers in front of the app (attach(server, { probes }), or the Express and Koa adapters' listen()) no longer has exactly one request listener, so the probes go to the app instead. Keep one request handler on the server, or turn the probes off there (probes: false) and serve them in the app: the adapter's probe middleware first, or createProbeRouter(lameduck).",
         ),
       onSession: this.sessions.trackSession,
       onListening: () => {
@@ -635,7 +635,7 @@ function checkProbesOnReattach(options: AttachOptions, answersProbes: boolean): 
   if (probesAsked(options) === undefined || answersProbes) return;
   throw new LameduckError(
     ErrorCodes.MISUSE,
-    "lameduck: attach(server, { probes }) on a server already attached without { probes }: its request listener is wired already. Pass { probes } on the first attach() of the server (the Express adapter's listen() does).",
+    "lameduck: attach(server, { probes }) on a server already attached without { probes }: its request listener is wired already. Pass { probes } on the first attach() of the server (the Express and Koa adapters' listen() do).",
   );
 }
 

@@ -1,6 +1,13 @@
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertLameduck, ErrorCodes, listen } from '../src/index.js';
+import {
+  assertLameduck,
+  ErrorCodes,
+  listen,
+  markProbesServedByMiddleware,
+  probesForListen,
+  rejectUncalledMiddleware,
+} from '../src/index.js';
 import { closeServer, codeOf, createTestLameduck, gate, originOf } from './support/harness.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -15,6 +22,31 @@ describe('adapter kit', () => {
     for (const value of [undefined, null, {}, { attach() {} }, 'lameduck']) {
       expect(codeOf(() => assertLameduck(value, 'plugin(...)'))).toBe(ErrorCodes.MISUSE);
     }
+  });
+
+  it("probesForListen: the caller's probes, else true until a probe middleware is made for the instance", () => {
+    const { lameduck } = createTestLameduck();
+    expect(probesForListen(lameduck, { port: 0 })).toBe(true);
+    expect(probesForListen(lameduck, { port: 0, probes: false })).toBe(false);
+    markProbesServedByMiddleware(lameduck);
+    expect(probesForListen(lameduck, { port: 0 })).toBe(false);
+    expect(probesForListen(lameduck, { port: 0, probes: { readinessPath: '/ready' } })).toEqual({
+      readinessPath: '/ready',
+    });
+    expect(probesForListen(createTestLameduck().lameduck, { port: 0 })).toBe(true);
+  });
+
+  it('rejectUncalledMiddleware: MISUSE when the factory itself is among the handlers, naming the fix', () => {
+    function lameduckMiddleware() {}
+    const calledOnce = () => {};
+    expect(codeOf(() => rejectUncalledMiddleware([calledOnce], lameduckMiddleware))).toBeUndefined();
+    expect(codeOf(() => rejectUncalledMiddleware([], lameduckMiddleware))).toBeUndefined();
+    expect(codeOf(() => rejectUncalledMiddleware([calledOnce, lameduckMiddleware], lameduckMiddleware))).toBe(
+      ErrorCodes.MISUSE,
+    );
+    expect(() => rejectUncalledMiddleware([lameduckMiddleware], lameduckMiddleware)).toThrow(
+      /app\.use\(lameduckMiddleware\(lameduck\)\)/,
+    );
   });
 
   it('listen() creates an attached server on port 0 that becomes ready and drains', async () => {

@@ -1,13 +1,13 @@
 import type * as http from 'node:http';
 import {
-  ErrorCodes,
   type Lameduck,
-  LameduckError,
   type ListenOptions,
   listen as listenAttached,
+  probesForListen,
+  rejectUncalledMiddleware,
 } from '@lameduck/core';
 import type { Application } from 'express';
-import { lameduckMiddleware, probesServedByMiddleware } from './middleware.js';
+import { lameduckMiddleware } from './middleware.js';
 
 /**
  * `app.listen()` plus `lameduck.attach(server, { probes })`: resolves with the listening server,
@@ -21,10 +21,11 @@ import { lameduckMiddleware, probesServedByMiddleware } from './middleware.js';
  * const server = await listen(app, lameduck, { port: 3000 });
  */
 export function listen(app: Application, lameduck: Lameduck, options: ListenOptions): Promise<http.Server> {
-  rejectUncalledMiddleware(app);
-  const probes =
-    (options as Partial<ListenOptions> | undefined)?.probes ?? !probesServedByMiddleware(lameduck);
-  return listenAttached(lameduck, app, { ...options, probes });
+  rejectUncalledMiddleware(
+    routerStack(app).map((layer) => layer.handle),
+    lameduckMiddleware,
+  );
+  return listenAttached(lameduck, app, { ...options, probes: probesForListen(lameduck, options) });
 }
 
 type Layer = { handle?: unknown };
@@ -41,17 +42,4 @@ function routerStack(app: Application): Layer[] {
     return [];
   }
   return Array.isArray(router?.stack) ? (router.stack as Layer[]) : [];
-}
-
-/**
- * `app.use(lameduckMiddleware)`, the factory itself: every request would fail with a 500 while
- * the probes, answered in front of Express, still passed. Caught here, at start-up.
- */
-function rejectUncalledMiddleware(app: Application): void {
-  const stack = routerStack(app);
-  if (!stack.some((layer) => layer.handle === lameduckMiddleware)) return;
-  throw new LameduckError(
-    ErrorCodes.MISUSE,
-    'lameduck: app.use(lameduckMiddleware) registers the factory without calling it, so every request would fail with a 500. With listen() the line is not needed (listen() answers the probes); delete it, or call it with the instance: app.use(lameduckMiddleware(lameduck)).',
-  );
 }

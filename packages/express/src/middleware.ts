@@ -1,16 +1,14 @@
-import { assertLameduck, createProbeRouter, type Lameduck, type ProbePaths } from '@lameduck/core';
+import {
+  assertLameduck,
+  createProbeRouter,
+  type Lameduck,
+  markProbesServedByMiddleware,
+  type ProbePaths,
+} from '@lameduck/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Where the probes are served; `false` turns one off. */
 export type LameduckMiddlewareOptions = ProbePaths;
-
-/** The instances whose probes a `lameduckMiddleware` serves: `listen()` leaves them to it. */
-const servedByMiddleware = new WeakSet<Lameduck>();
-
-/** Whether a `lameduckMiddleware` was made for this instance (it then serves the probes). */
-export function probesServedByMiddleware(lameduck: Lameduck): boolean {
-  return servedByMiddleware.has(lameduck);
-}
 
 /**
  * Express middleware that answers the probes and tracks every request for the drain, for apps
@@ -29,7 +27,7 @@ export function lameduckMiddleware(
 ): RequestHandler {
   assertLameduck(lameduck, 'lameduckMiddleware(...)');
   const answerProbe = createProbeRouter(lameduck, options);
-  servedByMiddleware.add(lameduck);
+  markProbesServedByMiddleware(lameduck);
   return function lameduckProbesAndTracking(req: Request, res: Response, next: NextFunction): void {
     lameduck.trackRequest(req, res);
     if (!answerProbe(req, res)) next();

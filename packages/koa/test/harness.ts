@@ -27,17 +27,29 @@ export function addRoutes(app: Koa): void {
   });
 }
 
-/** The contract harness: one app.use() line first, then routes, then listen(). */
-export function koaHarness(name: string, koa: KoaFactory): ContractHarness {
+/**
+ * The contract harness. `'listen'`, the quick start: routes, then listen(), which answers the
+ * probes in front of Koa. `'middleware'`: one app.use() line first, then routes, then listen(),
+ * which leaves the probes to the middleware.
+ */
+export function koaHarness(
+  name: string,
+  koa: KoaFactory,
+  probesBy: 'listen' | 'middleware',
+): ContractHarness {
   return {
-    name,
+    name: `${name}, probes served by ${probesBy === 'listen' ? 'listen()' : 'lameduckMiddleware'}`,
     async start(options, probes) {
       const lameduck = createLameduck(options);
       const app = koa();
       app.silent = true;
-      app.use(lameduckMiddleware(lameduck, probes));
+      if (probesBy === 'middleware') app.use(lameduckMiddleware(lameduck, probes));
       addRoutes(app);
-      const server = await listen(app, lameduck, { port: 0, host: '127.0.0.1' });
+      const server = await listen(app, lameduck, {
+        port: 0,
+        host: '127.0.0.1',
+        ...(probesBy === 'listen' ? { probes: probes ?? true } : {}),
+      });
       const wss = new WebSocketServer({ server, path: '/ws' });
       wss.on('connection', echoMessages);
       lameduck.trackWebSockets(wss);

@@ -32,55 +32,115 @@ describe.each([
   ['koa 3', () => new Koa()],
   ['koa 2', () => new Koa2()],
 ])('%s', (_name, newApp) => {
-  it('answers the probes before user middleware, which never sees them, and never emits an error for them', async () => {
-    const lameduck = newLameduck({ drainDelayMs: 2000 });
-    const app = newApp();
-    app.silent = true;
-    const seenByUserMiddleware: string[] = [];
-    const errors: string[] = [];
-    app.on('error', (_error, ctx) => errors.push(ctx?.path));
-    app.use(lameduckMiddleware(lameduck));
-    app.use(async (ctx, next) => {
-      seenByUserMiddleware.push(ctx.path);
-      // An auth layer that rejects everything without a token, and throws on one path.
-      if (ctx.path === '/boom') throw new Error('boom');
-      if (ctx.get('authorization') === '') ctx.throw(401);
-      await next();
-    });
-    const client = await serve(app, lameduck);
+  it.each([
+    ['listen()', false],
+    ['lameduckMiddleware', true],
+  ])(
+    'probes served by %s: answered before user middleware, which never sees them, and never emits an error for them',
+    async (_by, withMiddleware) => {
+      const lameduck = newLameduck({ drainDelayMs: 2000 });
+      const app = newApp();
+      app.silent = true;
+      const seenByUserMiddleware: string[] = [];
+      const errors: string[] = [];
+      app.on('error', (_error, ctx) => errors.push(ctx?.path));
+      if (withMiddleware) app.use(lameduckMiddleware(lameduck));
+      app.use(async (ctx, next) => {
+        seenByUserMiddleware.push(ctx.path);
+        // An auth layer that rejects everything without a token, and throws on one path.
+        if (ctx.path === '/boom') throw new Error('boom');
+        if (ctx.get('authorization') === '') ctx.throw(401);
+        await next();
+      });
+      const client = await serve(app, lameduck);
 
-    const ready = await client.get('/readyz');
-    expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.body)).toMatchObject({ status: 'ok' });
-    expect((await client.get('/livez')).status).toBe(200);
-    expect((await client.get('/')).status).toBe(401);
-    expect((await client.get('/boom')).status).toBe(500);
-    void lameduck.shutdown('test');
-    expect((await client.get('/readyz')).status).toBe(503);
-    expect((await client.get('/livez', 'HEAD')).status).toBe(200);
-    expect(seenByUserMiddleware).toEqual(['/', '/boom']);
-    // Koa emits 'error' for the 401 and the 500; never for a probe.
-    expect(errors).toEqual(['/', '/boom']);
+      const ready = await client.get('/readyz');
+      expect(ready.status).toBe(200);
+      expect(JSON.parse(ready.body)).toMatchObject({ status: 'ok' });
+      expect((await client.get('/livez')).status).toBe(200);
+      expect((await client.get('/')).status).toBe(401);
+      expect((await client.get('/boom')).status).toBe(500);
+      void lameduck.shutdown('test');
+      expect((await client.get('/readyz')).status).toBe(503);
+      expect((await client.get('/livez', 'HEAD')).status).toBe(200);
+      expect(seenByUserMiddleware).toEqual(['/', '/boom']);
+      // Koa emits 'error' for the 401 and the 500; never for a probe.
+      expect(errors).toEqual(['/', '/boom']);
+    },
+  );
+
+  it.each([
+    ['listen()', false],
+    ['lameduckMiddleware', true],
+  ])(
+    'probes served by %s: an error response while draining still says Connection: close, so the client moves on cleanly',
+    async (_by, withMiddleware) => {
+      const lameduck = newLameduck({ drainDelayMs: 2000 });
+      const app = newApp();
+      app.silent = true;
+      if (withMiddleware) app.use(lameduckMiddleware(lameduck));
+      app.use(async (ctx, next) => {
+        if (ctx.path === '/boom') ctx.throw(500, 'boom', { headers: { 'x-reason': 'boom' } });
+        await next();
+      });
+      addRoutes(app);
+      const client = await serve(app, lameduck);
+      expect((await client.get('/')).status).toBe(200);
+      void lameduck.shutdown('test');
+      const failed = await client.get('/boom');
+      expect(failed).toMatchObject({ status: 500, connection: 'close' });
+      // The next request on the same client opens a new connection instead of failing.
+      expect(await client.get('/')).toMatchObject({ status: 200, connection: 'close' });
+      expect(client.connections).toBe(2);
+    },
+  );
+
+  it('listen() with { probes: false } leaves the probe paths to the app; with paths, serves those only', async () => {
+    const lameduck = newLameduck();
+    const app = newApp();
+    app.use((ctx) => {
+      ctx.status = 404;
+      ctx.body = `app: ${ctx.url}`;
+    });
+    const off = clientOf(await listen(app, lameduck, { port: 0, host: '127.0.0.1', probes: false }));
+    expect(await off.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
+    const moved = clientOf(
+      await listen(app, lameduck, { port: 0, host: '127.0.0.1', probes: { readinessPath: '/health/ready' } }),
+    );
+    expect((await moved.get('/health/ready')).status).toBe(200);
+    expect((await moved.get('/livez')).status).toBe(200);
+    expect(await moved.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
   });
 
-  it('an error response while draining still says Connection: close, so the client moves on cleanly', async () => {
-    const lameduck = newLameduck({ drainDelayMs: 2000 });
+  it('a lameduckMiddleware made before listen() serves the probes at its own paths; listen() answers none in front', async () => {
+    const lameduck = newLameduck();
     const app = newApp();
-    app.silent = true;
-    app.use(lameduckMiddleware(lameduck));
-    app.use(async (ctx, next) => {
-      if (ctx.path === '/boom') ctx.throw(500, 'boom', { headers: { 'x-reason': 'boom' } });
-      await next();
+    app.use(lameduckMiddleware(lameduck, { readinessPath: '/ready', livenessPath: '/live' }));
+    app.use((ctx) => {
+      ctx.status = 404;
+      ctx.body = `app: ${ctx.url}`;
     });
-    addRoutes(app);
     const client = await serve(app, lameduck);
-    expect((await client.get('/')).status).toBe(200);
-    void lameduck.shutdown('test');
-    const failed = await client.get('/boom');
-    expect(failed).toMatchObject({ status: 500, connection: 'close' });
-    // The next request on the same client opens a new connection instead of failing.
-    expect(await client.get('/')).toMatchObject({ status: 200, connection: 'close' });
-    expect(client.connections).toBe(2);
+    expect((await client.get('/ready')).status).toBe(200);
+    expect((await client.get('/live')).status).toBe(200);
+    expect(await client.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
+    expect(await client.get('/livez')).toMatchObject({ status: 404, body: 'app: /livez' });
+  });
+
+  it('app.use(lameduckMiddleware) without calling it, then listen(): MISUSE at start-up, before any probe could pass', () => {
+    const lameduck = newLameduck();
+    const app = newApp();
+    app.use(lameduckMiddleware as never);
+    addRoutes(app);
+    expectLameduckError(() => listen(app, lameduck, { port: 0, host: '127.0.0.1' }), ErrorCodes.MISUSE);
+    expect(() => listen(app, lameduck, { port: 0, host: '127.0.0.1' })).toThrow(/delete it/);
+  });
+
+  it('listen() an app with no middleware yet: serves the probes, and Koa answers the rest with its 404', async () => {
+    const lameduck = newLameduck();
+    const client = await serve(newApp(), lameduck);
+    expect((await client.get('/readyz')).status).toBe(200);
+    expect((await client.get('/')).status).toBe(404);
   });
 
   testMiddlewareAdapter({

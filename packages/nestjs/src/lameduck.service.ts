@@ -24,7 +24,7 @@ import { nestShutdownSignals } from './nest-signals.js';
 import { NestTeardown } from './nest-teardown.js';
 import type { LameduckModuleOptions } from './options.js';
 import { MODULE_KEYS, splitOptions } from './options.js';
-import { registerProbes } from './probes.js';
+import { type ProbeWiring, wireProbes } from './probes.js';
 
 const BIND_HINT =
   'Call app.get(LameduckService).bindApplication(app) right after NestFactory.create() (or createNestApplication() in tests), before app.listen() / app.init().';
@@ -47,7 +47,7 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
   private adapter: AbstractHttpAdapter | undefined;
   private app: INestApplication | undefined;
   private setUpError: unknown;
-  private keepProbesFirst: () => void = () => undefined;
+  private probes: ProbeWiring | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -136,8 +136,8 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
       }
       this.checkSignalOwner(this.app);
       // Something (devtools, instrumentation) may have set its own request hook meanwhile.
-      this.keepProbesFirst();
-      this.lameduck.attach(adapter.getHttpServer());
+      this.probes?.keepFirst();
+      this.probes?.attach(adapter.getHttpServer());
     } catch (error) {
       this.release();
       throw error;
@@ -160,7 +160,7 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     if (this.adapter !== undefined || adapter === null || adapter === undefined) return;
     this.adapter = adapter;
     try {
-      this.keepProbesFirst = registerProbes(adapter, this.lameduck, this.paths);
+      this.probes = wireProbes(adapter, this.lameduck, this.paths);
       this.teardown.interceptClose(adapter);
     } catch (error) {
       this.setUpError = error;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   createProbeRouter,
+  type DrainableServer,
   ErrorCodes,
   type Lameduck,
   LameduckError,
@@ -34,26 +35,58 @@ interface FastifyReplyLike {
 
 const ours = new WeakSet<RequestHook>();
 
+/** How the probes are wired into one app. */
+export interface ProbeWiring {
+  /** Attaches the app's HTTP server to lameduck, the probes in front of the platform where they go there. */
+  attach(server: DrainableServer): void;
+  /** Puts the probes back in front where something replaced the adapter's request hook since. */
+  keepFirst(): void;
+}
+
 /**
  * Serves the probes ahead of everything Nest puts on a request: no Nest middleware, global
  * prefix, versioning, guard, interceptor, pipe or body parser ever sees a probe request, so a
  * probe only fails for the reason it exists.
  *
- * It uses the adapters' request hook (`setOnRequestHook`), which both run first: Express from
- * the adapter's first middleware, Fastify from its first `onRequest` hook, before
- * `@fastify/middie` (a Fastify `onRequest` hook added now would run after middie, so Nest
- * middleware bound to every route would see the probes). A hook set before is kept and runs
- * after the probes. Returns a function that puts the probes back in front if something
- * replaced the hook since.
+ * On Express, the probes are answered in the server's request listener, in front of Express
+ * (`attach(server, { probes })`): Nest's requests then pay for no request hook, which on
+ * Express costs each request a closure and a call through Nest's own middleware. On Fastify,
+ * they are answered in the adapter's request hook (`setOnRequestHook`), which runs from
+ * Fastify's first `onRequest` hook, before `@fastify/middie` (one added now would run after
+ * middie, so Nest middleware bound to every route would see the probes): there they also answer
+ * `app.inject()`, which never goes through the server. A hook set before is kept and runs after
+ * the probes. A server lameduck cannot stand in front of (not exactly one request listener)
+ * gets the hook on Express too.
  */
-export function registerProbes(
-  adapter: AbstractHttpAdapter,
-  lameduck: Lameduck,
-  paths: ProbePaths,
-): () => void {
+export function wireProbes(adapter: AbstractHttpAdapter, lameduck: Lameduck, paths: ProbePaths): ProbeWiring {
   const resolved = resolveProbePaths(paths);
-  const router = createProbeRouter(lameduck, resolved);
-  const answer = probeAnswerer(adapter, router, resolved);
+  const answer = probeAnswerer(adapter, createProbeRouter(lameduck, resolved), resolved);
+  if (adapter.getType() !== 'express') {
+    const keepFirst = installHook(adapter, answer);
+    return { attach: (server) => void lameduck.attach(server), keepFirst };
+  }
+  let keepFirst = (): void => undefined;
+  return {
+    attach(server) {
+      try {
+        lameduck.attach(server, { probes: resolved });
+        return;
+      } catch (error) {
+        // Not one request listener (or attached before without probes): the hook instead.
+        if (!(error instanceof LameduckError && error.code === ErrorCodes.MISUSE)) throw error;
+      }
+      keepFirst = installHook(adapter, answer);
+      lameduck.attach(server);
+    },
+    keepFirst: () => keepFirst(),
+  };
+}
+
+/** Sets the adapter's request hook; returns a function that sets it again if something replaced it. */
+function installHook(
+  adapter: AbstractHttpAdapter,
+  answer: (request: unknown, response: unknown) => boolean,
+): () => void {
   const host = adapter as unknown as HookHost;
   const install = () => {
     const previous = host.onRequestHook;

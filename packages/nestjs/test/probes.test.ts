@@ -132,4 +132,47 @@ describe.each(platforms)('probes on $name', (platform) => {
     await business.body.dump();
     expect(seen).toEqual(['/']);
   });
+
+  it(
+    platform.name === 'express'
+      ? 'answers in the server request listener, in front of Express: no request hook is set, so Nest requests pay for none'
+      : "answers in the adapter's request hook, so app.inject() (which skips the server) gets them too",
+    async () => {
+      current = await startApp(platform, { lameduck: { signals: false, exit: vi.fn() } });
+      const adapter = current.app.getHttpAdapter() as unknown as {
+        onRequestHook?: unknown;
+        getInstance(): unknown;
+      };
+      const server = current.app.getHttpServer() as import('node:http').Server;
+      const [listener] = server.rawListeners('request') as Array<{ listener?: unknown }>;
+      if (platform.name === 'express') {
+        expect(adapter.onRequestHook).toBeUndefined();
+        expect(server.listenerCount('request')).toBe(1);
+        // lameduck's wrapper around Express's own listener.
+        expect(listener?.listener).toBe(adapter.getInstance());
+      } else {
+        expect(typeof adapter.onRequestHook).toBe('function');
+        const fastify = adapter.getInstance() as { inject(url: string): Promise<{ statusCode: number }> };
+        expect((await fastify.inject('/readyz')).statusCode).toBe(200);
+      }
+      expect((await request(`${current.url}/readyz`)).statusCode).toBe(200);
+    },
+  );
+
+  it('a server with a second request listener at bootstrap gets the probes through the request hook instead', async () => {
+    const { app } = await createApp(platform, { lameduck: { signals: false, exit: vi.fn() } });
+    const server = app.getHttpServer() as import('node:http').Server;
+    const seen: string[] = [];
+    server.on('request', (req: { url?: string }) => seen.push(String(req.url)));
+    await app.listen(0, '127.0.0.1');
+    current = { app, url: await urlOf(app) } as TestApp;
+    const ready = await request(`${current.url}/readyz`);
+    expect(ready.statusCode).toBe(200);
+    expect(await ready.body.json()).toMatchObject({ status: 'ok' });
+    expect((await request(`${current.url}/livez`)).statusCode).toBe(200);
+    const business = await request(`${current.url}/`);
+    expect(business.statusCode).toBe(200);
+    await business.body.dump();
+    expect(seen).toEqual(['/readyz', '/livez', '/']);
+  });
 });
