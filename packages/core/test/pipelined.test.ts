@@ -8,16 +8,22 @@ import { closeServer, createTestLameduck, delay, gate, listen, portOf } from './
 // In-flight responses live on their socket's entry (the oldest one, then the later ones a
 // pipelining client sent), never in a Set of responses. These tests hold that bookkeeping to
 // what the drain needs: every response in flight is counted once, marked `Connection: close`
-// when draining starts, and waited for.
+// when draining starts, and waited for. Both ways idle sockets are noted: on every response
+// (a drain delay shorter than the first-request grace) and when draining starts (a longer one).
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+const modes = [
+  { noted: 'idle sockets noted on every response', drainDelayMs: 0 },
+  { noted: 'idle sockets noted when draining starts', drainDelayMs: 1000 },
+] as const;
+
 /** A server attached to a fresh test lameduck, and a raw client socket on it that collects what it receives. */
-async function serveOnRawSocket(handler: Handler) {
-  const { lameduck } = createTestLameduck({ drainDelayMs: 0, drainTimeoutMs: 5000 });
+async function serveOnRawSocket(handler: Handler, drainDelayMs: number) {
+  const { lameduck } = createTestLameduck({ drainDelayMs, drainTimeoutMs: 5000 });
   const s = await listen(handler(lameduck));
   s.keepAliveTimeout = 30_000;
   cleanups.push(() => closeServer(s));
@@ -33,16 +39,19 @@ async function serveOnRawSocket(handler: Handler) {
 
 type Handler = (lameduck: Lameduck) => (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-describe('responses in flight on one socket', () => {
+describe.each(modes)('responses in flight on one socket, $noted', ({ drainDelayMs }) => {
   it('pipelined requests are each counted once (tracked twice as by an adapter), all answered, the last with Connection: close', async () => {
     const release = gate();
     const seen: http.ServerResponse[] = [];
-    const client = await serveOnRawSocket((lameduck) => (req, res) => {
-      // What an adapter's middleware does after the server's listener: a second trackRequest.
-      lameduck.trackRequest(req, res);
-      seen.push(res);
-      void release.promise.then(() => res.end(`done ${req.url}`));
-    });
+    const client = await serveOnRawSocket(
+      (lameduck) => (req, res) => {
+        // What an adapter's middleware does after the server's listener: a second trackRequest.
+        lameduck.trackRequest(req, res);
+        seen.push(res);
+        void release.promise.then(() => res.end(`done ${req.url}`));
+      },
+      drainDelayMs,
+    );
     const { lameduck, socket } = client;
     const closed = once(socket, 'close');
     socket.write(
@@ -74,10 +83,13 @@ describe('responses in flight on one socket', () => {
 
   it('a response that closes while later pipelined ones are in flight keeps the socket open for them', async () => {
     const held = gate();
-    const client = await serveOnRawSocket(() => (req, res) => {
-      if (req.url === '/fast') res.end('fast');
-      else void held.promise.then(() => res.end('slow'));
-    });
+    const client = await serveOnRawSocket(
+      () => (req, res) => {
+        if (req.url === '/fast') res.end('fast');
+        else void held.promise.then(() => res.end('slow'));
+      },
+      drainDelayMs,
+    );
     const { lameduck, socket } = client;
     let closedAt: number | undefined;
     const closed = once(socket, 'close').then(() => {
