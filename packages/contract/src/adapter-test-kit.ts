@@ -210,14 +210,61 @@ export interface MiddlewareAdapter<App> {
   readonly listenUnattached: (app: App) => http.Server;
   /** `app.use(lameduckMiddleware)`: the factory itself, not called (the mistake under test). */
   readonly useFactoryUncalled: (app: App) => void;
+  /** A last handler that answers every request 404 with the body `app: <url>`. */
+  readonly addNotFound: (app: App) => void;
 }
 
 /**
- * What the middleware adapters do the same way: the preStop path, and a server that was
+ * What the middleware adapters do the same way: `listen()` answering the probes in front of
+ * the app (or leaving them to a middleware made first), the preStop path, and a server that was
  * never attached. Call it inside the `describe` of one framework version.
  */
 export function testMiddlewareAdapter<App>(adapter: MiddlewareAdapter<App>): void {
   const { newLameduck, clientOf } = adapterTestScope();
+  const local = { port: 0, host: '127.0.0.1' } as const;
+
+  it('listen() with { probes: false } leaves the probe paths to the app; with paths, serves those only', async () => {
+    const lameduck = newLameduck();
+    const app = adapter.newApp();
+    adapter.addNotFound(app);
+    const off = clientOf(await adapter.listen(app, lameduck, { ...local, probes: false }));
+    expect(await off.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
+    const moved = clientOf(
+      await adapter.listen(app, lameduck, { ...local, probes: { readinessPath: '/health/ready' } }),
+    );
+    expect((await moved.get('/health/ready')).status).toBe(200);
+    expect((await moved.get('/livez')).status).toBe(200);
+    expect(await moved.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
+  });
+
+  it('a lameduckMiddleware made before listen() serves the probes at its own paths; listen() answers none in front', async () => {
+    const lameduck = newLameduck();
+    const app = adapter.newApp();
+    adapter.useMiddleware(app, lameduck, { readinessPath: '/ready', livenessPath: '/live' });
+    adapter.addNotFound(app);
+    const client = clientOf(await adapter.listen(app, lameduck, local));
+    expect((await client.get('/ready')).status).toBe(200);
+    expect((await client.get('/live')).status).toBe(200);
+    expect(await client.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
+    expect(await client.get('/livez')).toMatchObject({ status: 404, body: 'app: /livez' });
+  });
+
+  it('app.use(lameduckMiddleware) without calling it, then listen(): MISUSE at start-up, before any probe could pass', () => {
+    const lameduck = newLameduck();
+    const app = adapter.newApp();
+    adapter.useFactoryUncalled(app);
+    adapter.addRoutes(app);
+    expect(() => adapter.listen(app, lameduck, local)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.MISUSE, message: expect.stringMatching(/delete it/) }),
+    );
+  });
+
+  it('listen() an app with no middleware or route yet: serves the probes, and the framework answers the rest 404', async () => {
+    const lameduck = newLameduck();
+    const client = clientOf(await adapter.listen(adapter.newApp(), lameduck, local));
+    expect((await client.get('/readyz')).status).toBe(200);
+    expect((await client.get('/')).status).toBe(404);
+  });
 
   it('a preStop path without a token is a start-up error (LAMEDUCK_PRESTOP_TOKEN_MISSING)', () => {
     const lameduck = newLameduck({});

@@ -95,54 +95,6 @@ describe.each([
     },
   );
 
-  it('listen() with { probes: false } leaves the probe paths to the app; with paths, serves those only', async () => {
-    const lameduck = newLameduck();
-    const app = newApp();
-    app.use((ctx) => {
-      ctx.status = 404;
-      ctx.body = `app: ${ctx.url}`;
-    });
-    const off = clientOf(await listen(app, lameduck, { port: 0, host: '127.0.0.1', probes: false }));
-    expect(await off.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
-    const moved = clientOf(
-      await listen(app, lameduck, { port: 0, host: '127.0.0.1', probes: { readinessPath: '/health/ready' } }),
-    );
-    expect((await moved.get('/health/ready')).status).toBe(200);
-    expect((await moved.get('/livez')).status).toBe(200);
-    expect(await moved.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
-  });
-
-  it('a lameduckMiddleware made before listen() serves the probes at its own paths; listen() answers none in front', async () => {
-    const lameduck = newLameduck();
-    const app = newApp();
-    app.use(lameduckMiddleware(lameduck, { readinessPath: '/ready', livenessPath: '/live' }));
-    app.use((ctx) => {
-      ctx.status = 404;
-      ctx.body = `app: ${ctx.url}`;
-    });
-    const client = await serve(app, lameduck);
-    expect((await client.get('/ready')).status).toBe(200);
-    expect((await client.get('/live')).status).toBe(200);
-    expect(await client.get('/readyz')).toMatchObject({ status: 404, body: 'app: /readyz' });
-    expect(await client.get('/livez')).toMatchObject({ status: 404, body: 'app: /livez' });
-  });
-
-  it('app.use(lameduckMiddleware) without calling it, then listen(): MISUSE at start-up, before any probe could pass', () => {
-    const lameduck = newLameduck();
-    const app = newApp();
-    app.use(lameduckMiddleware as never);
-    addRoutes(app);
-    expectLameduckError(() => listen(app, lameduck, { port: 0, host: '127.0.0.1' }), ErrorCodes.MISUSE);
-    expect(() => listen(app, lameduck, { port: 0, host: '127.0.0.1' })).toThrow(/delete it/);
-  });
-
-  it('listen() an app with no middleware yet: serves the probes, and Koa answers the rest with its 404', async () => {
-    const lameduck = newLameduck();
-    const client = await serve(newApp(), lameduck);
-    expect((await client.get('/readyz')).status).toBe(200);
-    expect((await client.get('/')).status).toBe(404);
-  });
-
   testMiddlewareAdapter({
     newApp,
     useMiddleware: (app, lameduck, paths) => app.use(lameduckMiddleware(lameduck, paths)),
@@ -150,6 +102,11 @@ describe.each([
     listen,
     listenUnattached: (app) => app.listen(0, '127.0.0.1'),
     useFactoryUncalled: (app) => app.use(lameduckMiddleware as never),
+    addNotFound: (app) =>
+      app.use((ctx) => {
+        ctx.status = 404;
+        ctx.body = `app: ${ctx.url}`;
+      }),
   });
 });
 
