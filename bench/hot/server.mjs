@@ -130,8 +130,8 @@ async function start() {
       res.json(body);
     });
     const server = http.createServer(app);
-    // As the README's quick start: the adapter's listen() attaches with the probes in front of
-    // Express, and no lameduck middleware.
+    // What the README's quick start gets from the adapter's listen(): the server attached with
+    // the probes in front of Express, and no lameduck middleware.
     lameduck?.attach(server, { probes: true });
     return server;
   }
@@ -147,8 +147,8 @@ async function start() {
       if (spinIterations > 0) spin();
       ctx.body = body;
     });
-    // As the README's quick start: the adapter's listen() attaches with the probes in front of
-    // Koa, and no lameduck middleware.
+    // What the README's quick start gets from the adapter's listen(): the server attached with
+    // the probes in front of Koa, and no lameduck middleware.
     const server = http.createServer(app.callback());
     lameduck?.attach(server, { probes: true });
     return server;

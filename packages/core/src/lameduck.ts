@@ -184,7 +184,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       onUnanswered: () =>
         this.logger.error(
           { code: ErrorCodes.MISUSE },
-          "lameduck: the server whose probes lameduck answers in front of the app (attach(server, { probes }), or the Express and Koa adapters' listen()) no longer has exactly one request listener, so the probes go to the app instead. Keep one request handler on the server, or turn the probes off there (probes: false) and serve them in the app: the adapter's probe middleware first, or createProbeRouter(lameduck).",
+          "lameduck: the server whose probes lameduck answers in front of the app (attach(server, { probes }), the Express and Koa adapters' listen(), or LameduckModule on Express) no longer has exactly one request listener, so the probes go to the app instead. Keep one request handler on the server (on NestJS, on app.getHttpServer()), or turn the probes off there (probes: false) and serve them in the app: the adapter's probe middleware first, or createProbeRouter(lameduck).",
         ),
       onSession: this.sessions.trackSession,
       onListening: () => {

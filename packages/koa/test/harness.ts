@@ -48,7 +48,7 @@ export function koaHarness(
       const server = await listen(app, lameduck, {
         port: 0,
         host: '127.0.0.1',
-        ...(probesBy === 'listen' ? { probes: probes ?? true } : {}),
+        ...(probesBy === 'listen' && probes !== undefined ? { probes } : {}),
       });
       const wss = new WebSocketServer({ server, path: '/ws' });
       wss.on('connection', echoMessages);
