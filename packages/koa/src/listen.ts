@@ -22,8 +22,7 @@ import { lameduckMiddleware } from './middleware.js';
  * const server = await listen(app, lameduck, { port: 3000 });
  */
 export function listen(app: Koa, lameduck: Lameduck, options: ListenOptions): Promise<http.Server> {
-  const middleware: unknown = (app as { middleware?: unknown }).middleware;
-  rejectUncalledMiddleware(Array.isArray(middleware) ? middleware : [], lameduckMiddleware);
+  rejectUncalledMiddleware(app.middleware, lameduckMiddleware);
   keepConnectionCloseOnError(app.context);
   return listenAttached(lameduck, app.callback(), { ...options, probes: probesForListen(lameduck, options) });
 }
