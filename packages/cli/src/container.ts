@@ -66,12 +66,36 @@ export function describeProcess(pid: number): { readonly name: string; readonly 
   return { name, commandLine };
 }
 
-/** The processes of the PID namespace whose PID 1 is `pid1` (host PID), as seen inside it. */
+/**
+ * The processes of the PID namespace whose PID 1 is `pid1` (host PID), as seen inside it. A
+ * process that is gone before its name could be read is left out.
+ */
 export function namespaceProcesses(pid1: number): { readonly pid: number; readonly name: string }[] {
   const root = `/proc/${pid1}/root/proc`;
-  return safeReaddir(root)
-    .filter((entry) => /^\d+$/.test(entry))
-    .map((entry) => ({ pid: Number(entry), name: (safeRead(`${root}/${entry}/comm`) ?? '?').trim() }));
+  const found: { pid: number; name: string }[] = [];
+  for (const entry of safeReaddir(root)) {
+    if (!/^\d+$/.test(entry)) continue;
+    const name = safeRead(`${root}/${entry}/comm`)?.trim();
+    if (name !== undefined && name !== '') found.push({ pid: Number(entry), name });
+  }
+  return found;
+}
+
+/** The kernel's PF_EXITING task flag (include/linux/sched.h): the task is in do_exit(). */
+const PF_EXITING = 0x4;
+
+/**
+ * Whether `pid` (host PID) is alive and not yet exiting. Once a namespace's PID 1 is exiting,
+ * the kernel is killing everything else in it, so a look inside is no longer "before it exited".
+ */
+export function isLiveProcess(pid: number): boolean {
+  const stat = safeRead(`/proc/${pid}/stat`);
+  if (stat === undefined) return false;
+  // pid (comm) state ppid pgrp session tty_nr tpgid flags …
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  const flags = Number(fields[6]);
+  return state !== 'Z' && state !== 'X' && Number.isFinite(flags) && (flags & PF_EXITING) === 0;
 }
 
 function safeReaddir(path: string): string[] {

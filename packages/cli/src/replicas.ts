@@ -5,6 +5,7 @@ import {
   childPidOf,
   containerSupport,
   describeProcess,
+  isLiveProcess,
   namespaceProcesses,
   UNSHARE_ARGS,
   UNSHARE_SIGKILL_LINE,
@@ -141,7 +142,11 @@ export class Replica {
   watchProcesses(periodMs: number): void {
     if (this.watcher !== undefined || !this.running) return;
     const look = () => {
+      // Only a look taken wholly while PID 1 lived counts: once it is exiting, the kernel is
+      // already killing the rest, and a half-gone namespace would name too few processes.
+      if (this.isolation === 'pid-namespace' && !isLiveProcess(this.pid1)) return;
       const seen = this.processes();
+      if (this.isolation === 'pid-namespace' && !isLiveProcess(this.pid1)) return;
       if (this.running && seen.length > 0) this.lastSeen = seen;
     };
     look();
