@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import { describeValue, ErrorCodes, LameduckError } from './errors.js';
-import type { AttachOptions, Lameduck } from './types.js';
+import type { ProbePaths } from './probes.js';
+import type { AttachOptions, DrainableServer, Lameduck } from './types.js';
 
 /**
  * Throws a MISUSE error unless `value` is an instance from `createLameduck()`. Adapters call it
@@ -85,6 +86,24 @@ export function rejectUncalledMiddleware(handlers: readonly unknown[], factory: 
     ErrorCodes.MISUSE,
     'lameduck: app.use(lameduckMiddleware) registers the factory without calling it, so every request would fail with a 500. With listen() the line is not needed (listen() answers the probes); delete it, or call it with the instance: app.use(lameduckMiddleware(lameduck)).',
   );
+}
+
+/**
+ * Attaches `server` with the probes answered in front of its request handler (`attach(server,
+ * { probes })`) where it has the shape for that: exactly one request listener, and not attached
+ * before without probes. Otherwise it attaches the server without them and returns `false`: the
+ * adapter then serves the probes inside the app (routes, a request hook). Any error other than
+ * that shape's `LAMEDUCK_MISUSE` (a preStop path without a token, a bad path) is thrown.
+ */
+export function attachProbesInFront(lameduck: Lameduck, server: DrainableServer, paths: ProbePaths): boolean {
+  try {
+    lameduck.attach(server, { probes: paths });
+    return true;
+  } catch (error) {
+    if (!(error instanceof LameduckError && error.code === ErrorCodes.MISUSE)) throw error;
+  }
+  lameduck.attach(server);
+  return false;
 }
 
 export interface ListenOptions {

@@ -1,5 +1,6 @@
 export {
   assertLameduck,
+  attachProbesInFront,
   type ListenOptions,
   listen,
   markProbesServedByMiddleware,
@@ -10,7 +11,7 @@ export { type Budget, checkBudget, computeBudget } from './budget.js';
 export { CHANNEL_NAMES, type ChannelName } from './channels.js';
 export { DEFAULTS, ENV_VARS } from './defaults.js';
 export { findUnknownEnvVars, type UnknownEnvVar } from './diagnostics/env-vars.js';
-export { type ErrorCode, ErrorCodes, LameduckError } from './errors.js';
+export { describeValue, type ErrorCode, ErrorCodes, LameduckError } from './errors.js';
 export { isEventStream } from './event-streams.js';
 export { createLameduck } from './lameduck.js';
 export { silentLogger } from './logger.js';

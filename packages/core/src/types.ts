@@ -58,7 +58,7 @@ export interface AttachOptions {
    * needed, and no framework work is spent on a request that is not a probe. `true` serves them
    * at the default paths (`/readyz`, `/livez`). The server must have exactly one request
    * listener when attached (what `http.createServer(app)` and `app.listen()` return). Off by
-   * default: the Fastify and NestJS adapters serve the probes as routes.
+   * default here; the adapters turn it on for the servers they attach.
    * @default false
    */
   readonly probes?: boolean | ProbePaths;

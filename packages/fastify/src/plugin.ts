@@ -1,6 +1,8 @@
 import {
+  attachProbesInFront,
   bridgeFrameworkLogger,
   createLameduck,
+  describeValue,
   ErrorCodes,
   type Lameduck,
   LameduckError,
@@ -19,10 +21,17 @@ import { trackDecoratedWebSockets } from './websockets.js';
 const REGISTER_KEYS: ReadonlySet<string> = new Set(['prefix', 'logLevel', 'logSerializers']);
 
 /** The plugin's own options, listed with the core's when an option is unknown. */
-const FASTIFY_KEYS: readonly string[] = ['readinessPath', 'livenessPath', 'preStopPath', 'probeLogLevel'];
+const FASTIFY_KEYS: readonly string[] = [
+  'readinessPath',
+  'livenessPath',
+  'preStopPath',
+  'probeLogLevel',
+  'probesInApp',
+];
 
 function splitOptions(options: LameduckFastifyOptions) {
-  const { readinessPath, livenessPath, preStopPath, adminOnly, probeLogLevel, ...rest } = options;
+  const { readinessPath, livenessPath, preStopPath, adminOnly, probeLogLevel, probesInApp, ...rest } =
+    options;
   const core: LameduckOptions = Object.fromEntries(
     Object.entries(rest).filter(([key, value]) => !REGISTER_KEYS.has(key) && value !== undefined),
   );
@@ -30,7 +39,16 @@ function splitOptions(options: LameduckFastifyOptions) {
     core,
     paths: resolveProbePaths({ readinessPath, livenessPath, preStopPath, adminOnly }),
     probeLogLevel,
+    probesInApp: checkProbesInApp(probesInApp),
   };
+}
+
+function checkProbesInApp(value: unknown): boolean {
+  if (value === undefined || typeof value === 'boolean') return value === true;
+  throw new LameduckError(
+    ErrorCodes.INVALID_OPTION,
+    `@lameduck/fastify: probesInApp expects true or false, instead got ${describeValue(value)}. Leave it out to answer the probes in front of Fastify; true serves them as Fastify routes (app.inject() reaches them).`,
+  );
 }
 
 const lameduckFastify: FastifyPluginAsync<LameduckFastifyOptions> = async (fastify, options) => {
@@ -40,7 +58,7 @@ const lameduckFastify: FastifyPluginAsync<LameduckFastifyOptions> = async (fasti
       '@lameduck/fastify: the plugin is registered twice on the same instance (app.lameduck already exists). Register it once, on the root instance.',
     );
   }
-  const { core, paths, probeLogLevel } = splitOptions(options);
+  const { core, paths, probeLogLevel, probesInApp } = splitOptions(options);
   // Validate the caller's options as given, before `exit` is wrapped below.
   resolveOptions(core, { adapter: '@lameduck/fastify', adapterKeys: FASTIFY_KEYS });
   const exit = core.exit ?? ((code: number) => process.exit(code));
@@ -64,9 +82,15 @@ const lameduckFastify: FastifyPluginAsync<LameduckFastifyOptions> = async (fasti
     if (closeStartedShutdown) queueMicrotask(() => lameduck.dispose());
   });
 
-  lameduck.attach(fastify.server);
   fastify.decorate('lameduck', lameduck);
-  registerProbeRoutes(fastify, lameduck, paths, probeLogLevel ?? 'warn');
+  // The probes in front of Fastify, on its server: no route, hook or request object is spent on
+  // them, and the app's requests pay for no probe route. As routes where the app asks for them
+  // (`app.inject()` never goes through the server) or where lameduck cannot stand in front.
+  const inFront = !probesInApp && attachProbesInFront(lameduck, fastify.server, paths);
+  if (!inFront) {
+    if (probesInApp) lameduck.attach(fastify.server);
+    registerProbeRoutes(fastify, lameduck, paths, probeLogLevel ?? 'warn');
+  }
 
   wireCloseSequence(fastify, lameduck, () => {
     closeStartedShutdown = true;
@@ -86,7 +110,7 @@ function warnOnSeveralAddresses(fastify: FastifyInstance): void {
 }
 
 /**
- * The lameduck plugin for Fastify 5: probe routes, readiness, and a shutdown that drains HTTP
+ * The lameduck plugin for Fastify 5: the probes, readiness, and a shutdown that drains HTTP
  * through Fastify's own close sequence before the app's `onClose` hooks run.
  *
  * @example

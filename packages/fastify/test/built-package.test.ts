@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { getOnNewConnection } from '@lameduck/contract';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 
@@ -18,13 +19,23 @@ describe('the built package (dist/)', () => {
         Symbol.for('plugin-meta')
       ];
       expect(meta).toMatchObject({ name: '@lameduck/fastify', fastify: '5.x' });
+      // The quick start: the probes in front of Fastify, on its server.
       const app = Fastify();
       await app.register(plugin, { signals: false, exit: () => {}, env: {} });
-      await app.ready();
-      expect((await app.inject('/readyz')).statusCode).toBe(503);
-      expect((await app.inject('/livez')).statusCode).toBe(200);
+      app.get('/', async () => 'ok');
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      expect((await getOnNewConnection(url, '/readyz')).status).toBe(200);
+      expect((await getOnNewConnection(url, '/')).status).toBe(200);
       await app.close();
       expect(app.lameduck.state).toBe('stopped');
+      // probesInApp: the probes as routes, for app.inject().
+      const routed = Fastify();
+      await routed.register(plugin, { signals: false, exit: () => {}, env: {}, probesInApp: true });
+      await routed.ready();
+      expect((await routed.inject('/readyz')).statusCode).toBe(503);
+      expect((await routed.inject('/livez')).statusCode).toBe(200);
+      await routed.close();
     }
   });
 });

@@ -1,4 +1,5 @@
 import { runAdapterContract } from '@lameduck/contract';
 import { fastifyHarness } from './harness.js';
 
-runAdapterContract(fastifyHarness);
+runAdapterContract(fastifyHarness('in front'));
+runAdapterContract(fastifyHarness('routes'));

@@ -50,10 +50,21 @@ export async function closeApp(app: FastifyInstance): Promise<void> {
   await app.close().catch(() => undefined);
 }
 
-export const fastifyHarness: ContractHarness = {
-  name: 'fastify 5',
-  async start(options: LameduckOptions, probes) {
-    const { app, url } = await startApp({ ...options, ...probes }, {}, () => {}, true);
-    return { url, lameduck: app.lameduck, close: () => closeApp(app) };
-  },
-};
+/**
+ * The contract's harness: the probes in front of Fastify (the quick start), or as Fastify
+ * routes (`probesInApp: true`).
+ */
+export function fastifyHarness(probesAt: 'in front' | 'routes'): ContractHarness {
+  return {
+    name: `fastify 5, probes ${probesAt === 'routes' ? 'as routes (probesInApp)' : 'in front'}`,
+    async start(options: LameduckOptions, probes) {
+      const pluginOptions = {
+        ...options,
+        ...probes,
+        ...(probesAt === 'routes' ? { probesInApp: true } : {}),
+      };
+      const { app, url } = await startApp(pluginOptions, {}, () => {}, true);
+      return { url, lameduck: app.lameduck, close: () => closeApp(app) };
+    },
+  };
+}

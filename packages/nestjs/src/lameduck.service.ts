@@ -43,6 +43,7 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
   readonly lameduck: Lameduck;
   private readonly teardown: NestTeardown;
   private readonly paths: ProbePaths;
+  private readonly probesInApp: boolean;
   private readonly adapterHost: HttpAdapterHost;
   private adapter: AbstractHttpAdapter | undefined;
   private app: INestApplication | undefined;
@@ -54,10 +55,11 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     @Inject(LAMEDUCK_MODULE_OPTIONS) options: LameduckModuleOptions | undefined,
     @Inject(HttpAdapterHost) adapterHost: HttpAdapterHost,
   ) {
-    const { core, paths } = splitOptions(options ?? {});
+    const { core, paths, probesInApp } = splitOptions(options ?? {});
     // Validate everything before wrapping `exit`; an unknown key's message lists the module's own too.
     resolveOptions(core, { adapter: 'LameduckModule.forRoot()', adapterKeys: MODULE_KEYS });
     this.paths = resolveProbePaths(paths);
+    this.probesInApp = probesInApp;
     this.adapterHost = adapterHost;
     const exit = core.exit ?? ((code: number) => process.exit(code));
     this.lameduck = createLameduck({
@@ -160,7 +162,7 @@ export class LameduckService implements OnApplicationBootstrap, OnApplicationShu
     if (this.adapter !== undefined || adapter === null || adapter === undefined) return;
     this.adapter = adapter;
     try {
-      this.probes = wireProbes(adapter, this.lameduck, this.paths);
+      this.probes = wireProbes(adapter, this.lameduck, this.paths, this.probesInApp);
       this.teardown.interceptClose(adapter);
     } catch (error) {
       this.setUpError = error;

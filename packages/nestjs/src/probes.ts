@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  attachProbesInFront,
   createProbeRouter,
   type DrainableServer,
   ErrorCodes,
@@ -48,35 +49,36 @@ export interface ProbeWiring {
  * prefix, versioning, guard, interceptor, pipe or body parser ever sees a probe request, so a
  * probe only fails for the reason it exists.
  *
- * On Express, the probes are answered in the server's request listener, in front of Express
- * (`attach(server, { probes })`): Nest's requests then pay for no request hook, which on
- * Express costs each request a closure and a call through Nest's own middleware. On Fastify,
- * they are answered in the adapter's request hook (`setOnRequestHook`), which runs from
- * Fastify's first `onRequest` hook, before `@fastify/middie` (one added now would run after
- * middie, so Nest middleware bound to every route would see the probes): there they also answer
- * `app.inject()`, which never goes through the server. A hook set before is kept and runs after
- * the probes. A server lameduck cannot stand in front of (not exactly one request listener)
- * gets the hook on Express too.
+ * By default, on both platforms, the probes are answered in the server's request listener, in
+ * front of Express or Fastify (`attach(server, { probes })`): Nest's requests then pay for no
+ * request hook (on Express a closure and a call through Nest's own middleware; on Fastify a
+ * call through Nest's lifecycle-hook runner in its `onRequest` hook).
+ *
+ * With `probesInApp`, and on a server lameduck cannot stand in front of (not exactly one
+ * request listener), they are answered in the adapter's request hook (`setOnRequestHook`). On
+ * Fastify that runs from Fastify's first `onRequest` hook, before `@fastify/middie` (one added
+ * now would run after middie, so Nest middleware bound to every route would see the probes);
+ * there they also answer `app.inject()`, which never goes through the server. A hook set before
+ * is kept and runs after the probes.
  */
-export function wireProbes(adapter: AbstractHttpAdapter, lameduck: Lameduck, paths: ProbePaths): ProbeWiring {
+export function wireProbes(
+  adapter: AbstractHttpAdapter,
+  lameduck: Lameduck,
+  paths: ProbePaths,
+  probesInApp: boolean,
+): ProbeWiring {
   const resolved = resolveProbePaths(paths);
+  // Built here whatever happens later: it is also where an unsupported platform is refused.
   const answer = probeAnswerer(adapter, createProbeRouter(lameduck, resolved), resolved);
-  if (adapter.getType() !== 'express') {
+  if (probesInApp) {
     const keepFirst = installHook(adapter, answer);
     return { attach: (server) => void lameduck.attach(server), keepFirst };
   }
   let keepFirst = (): void => undefined;
   return {
     attach(server) {
-      try {
-        lameduck.attach(server, { probes: resolved });
-        return;
-      } catch (error) {
-        // Not one request listener (or attached before without probes): the hook instead.
-        if (!(error instanceof LameduckError && error.code === ErrorCodes.MISUSE)) throw error;
-      }
+      if (attachProbesInFront(lameduck, server, resolved)) return;
       keepFirst = installHook(adapter, answer);
-      lameduck.attach(server);
     },
     keepFirst: () => keepFirst(),
   };

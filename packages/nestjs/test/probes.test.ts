@@ -133,25 +133,52 @@ describe.each(platforms)('probes on $name', (platform) => {
     expect(seen).toEqual(['/']);
   });
 
+  it('answers in the server request listener, in front of the platform: no request hook is set, so Nest requests pay for none', async () => {
+    current = await startApp(platform, { lameduck: { signals: false, exit: vi.fn() } });
+    const adapter = current.app.getHttpAdapter() as unknown as {
+      onRequestHook?: unknown;
+      getInstance(): unknown;
+    };
+    const server = current.app.getHttpServer() as import('node:http').Server;
+    const [listener] = server.rawListeners('request') as Array<{ listener?: unknown }>;
+    expect(adapter.onRequestHook).toBeUndefined();
+    expect(server.listenerCount('request')).toBe(1);
+    // lameduck's wrapper around the platform's own listener.
+    expect(listener?.listener).toBe(server.listeners('request')[0]);
+    if (platform.name === 'express') expect(listener?.listener).toBe(adapter.getInstance());
+    else {
+      // Fastify's inject() skips the server, so the probes are not there (probesInApp puts them there).
+      const fastify = adapter.getInstance() as { inject(url: string): Promise<{ statusCode: number }> };
+      expect((await fastify.inject('/readyz')).statusCode).toBe(404);
+    }
+    expect((await request(`${current.url}/readyz`)).statusCode).toBe(200);
+  });
+
   it(
     platform.name === 'express'
-      ? 'answers in the server request listener, in front of Express: no request hook is set, so Nest requests pay for none'
-      : "answers in the adapter's request hook, so app.inject() (which skips the server) gets them too",
+      ? 'probesInApp: answers in the request hook, so a server made around the bare Express instance gets them too'
+      : "probesInApp: answers in the adapter's request hook, so app.inject() (which skips the server) gets them too",
     async () => {
-      current = await startApp(platform, { lameduck: { signals: false, exit: vi.fn() } });
+      current = await startApp(platform, { lameduck: { signals: false, exit: vi.fn(), probesInApp: true } });
       const adapter = current.app.getHttpAdapter() as unknown as {
         onRequestHook?: unknown;
         getInstance(): unknown;
       };
-      const server = current.app.getHttpServer() as import('node:http').Server;
-      const [listener] = server.rawListeners('request') as Array<{ listener?: unknown }>;
+      expect(typeof adapter.onRequestHook).toBe('function');
       if (platform.name === 'express') {
-        expect(adapter.onRequestHook).toBeUndefined();
-        expect(server.listenerCount('request')).toBe(1);
-        // lameduck's wrapper around Express's own listener.
-        expect(listener?.listener).toBe(adapter.getInstance());
+        const { createServer } = await import('node:http');
+        const bare = createServer(adapter.getInstance() as import('node:http').RequestListener);
+        await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+        try {
+          const { port } = bare.address() as { port: number };
+          const ready = await request(`http://127.0.0.1:${port}/readyz`);
+          expect(ready.statusCode).toBe(200);
+          expect(await ready.body.json()).toMatchObject({ status: 'ok' });
+        } finally {
+          bare.closeAllConnections();
+          await new Promise((resolve) => bare.close(resolve));
+        }
       } else {
-        expect(typeof adapter.onRequestHook).toBe('function');
         const fastify = adapter.getInstance() as { inject(url: string): Promise<{ statusCode: number }> };
         expect((await fastify.inject('/readyz')).statusCode).toBe(200);
       }
@@ -159,27 +186,26 @@ describe.each(platforms)('probes on $name', (platform) => {
     },
   );
 
-  // Express only: Fastify answers through the request hook in any case (no test is skipped).
-  const onExpress = (name: string, fn: () => Promise<void>) => {
-    if (platform.name === 'express') it(name, fn);
-  };
-  onExpress(
-    'a server with a second request listener at bootstrap gets the probes through the request hook instead',
-    async () => {
-      const { app } = await createApp(platform, { lameduck: { signals: false, exit: vi.fn() } });
-      const server = app.getHttpServer() as import('node:http').Server;
-      const seen: string[] = [];
-      server.on('request', (req: { url?: string }) => seen.push(String(req.url)));
-      await app.listen(0, '127.0.0.1');
-      current = { app, url: await urlOf(app) } as TestApp;
-      const ready = await request(`${current.url}/readyz`);
-      expect(ready.statusCode).toBe(200);
-      expect(await ready.body.json()).toMatchObject({ status: 'ok' });
-      expect((await request(`${current.url}/livez`)).statusCode).toBe(200);
-      const business = await request(`${current.url}/`);
-      expect(business.statusCode).toBe(200);
-      await business.body.dump();
-      expect(seen).toEqual(['/readyz', '/livez', '/']);
-    },
-  );
+  it('probesInApp takes true or false only (LAMEDUCK_INVALID_OPTION)', async () => {
+    await expect(
+      createApp(platform, { lameduck: { signals: false, exit: vi.fn(), probesInApp: 'yes' as never } }),
+    ).rejects.toMatchObject({ code: 'LAMEDUCK_INVALID_OPTION' });
+  });
+
+  it('a server with a second request listener at bootstrap gets the probes through the request hook instead', async () => {
+    const { app } = await createApp(platform, { lameduck: { signals: false, exit: vi.fn() } });
+    const server = app.getHttpServer() as import('node:http').Server;
+    const seen: string[] = [];
+    server.on('request', (req: { url?: string }) => seen.push(String(req.url)));
+    await app.listen(0, '127.0.0.1');
+    current = { app, url: await urlOf(app) } as TestApp;
+    const ready = await request(`${current.url}/readyz`);
+    expect(ready.statusCode).toBe(200);
+    expect(await ready.body.json()).toMatchObject({ status: 'ok' });
+    expect((await request(`${current.url}/livez`)).statusCode).toBe(200);
+    const business = await request(`${current.url}/`);
+    expect(business.statusCode).toBe(200);
+    await business.body.dump();
+    expect(seen).toEqual(['/readyz', '/livez', '/']);
+  });
 });
