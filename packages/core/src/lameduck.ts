@@ -184,7 +184,7 @@ class LameduckInstance extends EventEmitter<LameduckEvents> implements Lameduck 
       onUnanswered: () =>
         this.logger.error(
           { code: ErrorCodes.MISUSE },
-          "lameduck: the server whose probes lameduck answers in front of the app (attach(server, { probes }), the Express and Koa adapters' listen(), or LameduckModule on Express) no longer has exactly one request listener, so the probes go to the app instead. Keep one request handler on the server (on NestJS, on app.getHttpServer()), or turn the probes off there (probes: false) and serve them in the app: the adapter's probe middleware first, or createProbeRouter(lameduck).",
+          "lameduck: the server whose probes lameduck answers in front of the app (attach(server, { probes }), the Express and Koa adapters' listen(), the Fastify plugin, or LameduckModule) no longer has exactly one request listener, so the probes go to the app instead. Keep one request handler on the server (on NestJS, on app.getHttpServer()), or serve the probes in the app: probesInApp: true (Fastify plugin, LameduckModule), or probes: false and the adapter's probe middleware first, or createProbeRouter(lameduck).",
         ),
       onSession: this.sessions.trackSession,
       onListening: () => {
@@ -635,7 +635,7 @@ function checkProbesOnReattach(options: AttachOptions, answersProbes: boolean): 
   if (probesAsked(options) === undefined || answersProbes) return;
   throw new LameduckError(
     ErrorCodes.MISUSE,
-    "lameduck: attach(server, { probes }) on a server already attached without { probes }: its request listener is wired already. Pass { probes } on the first attach() of the server (the Express and Koa adapters' listen() do).",
+    "lameduck: attach(server, { probes }) on a server already attached without { probes }: its request listener is wired already. Pass { probes } on the first attach() of the server (the adapters' listen(), the Fastify plugin and LameduckModule do).",
   );
 }
 

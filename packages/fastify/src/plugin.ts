@@ -105,7 +105,7 @@ function warnOnSeveralAddresses(fastify: FastifyInstance): void {
   if (addresses.length <= 1) return;
   fastify.log.warn(
     { addresses },
-    `lameduck: the app listens on ${addresses.length} addresses; only the first one drains. Listen on one host, such as '0.0.0.0' (a pod) or '127.0.0.1'.`,
+    `lameduck: the app listens on ${addresses.length} addresses; only the first one drains and answers the probes. Listen on one host, such as '0.0.0.0' (a pod) or '127.0.0.1'.`,
   );
 }
 

@@ -27,6 +27,7 @@ describe('the built package (dist/)', () => {
       const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
       expect((await getOnNewConnection(url, '/readyz')).status).toBe(200);
       expect((await getOnNewConnection(url, '/')).status).toBe(200);
+      expect(app.hasRoute({ method: 'GET', url: '/readyz' })).toBe(false);
       await app.close();
       expect(app.lameduck.state).toBe('stopped');
       // probesInApp: the probes as routes, for app.inject().

@@ -26,36 +26,43 @@ describe('@lameduck/fastify plugin', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it("logs through Fastify's logger, and leaves the probes out of the request log at info", async () => {
-    const { lines, stream } = captureLines();
-    const exit = vi.fn<(code: number) => void>();
-    const { app, url } = await startApp(
-      { drainDelayMs: 0, signals: false, exit, summary: true },
-      { logger: { level: 'info', stream } },
-    );
-    cleanups.push(() => closeApp(app));
-    expect((await getOnNewConnection(url, '/readyz')).status).toBe(200);
-    expect((await getOnNewConnection(url, '/livez')).status).toBe(200);
-    expect((await getOnNewConnection(url, '/')).status).toBe(200);
-    await app.lameduck.shutdown('test');
+  it.each([
+    ['in front', false],
+    ['as routes at probeLogLevel warn (probesInApp)', true],
+  ] as const)(
+    "logs through Fastify's logger, and leaves the probes out of the request log at info: %s",
+    async (_, probesInApp) => {
+      const { lines, stream } = captureLines();
+      const exit = vi.fn<(code: number) => void>();
+      const { app, url } = await startApp(
+        { drainDelayMs: 0, signals: false, exit, summary: true, probesInApp },
+        { logger: { level: 'info', stream } },
+      );
+      expect(app.hasRoute({ method: 'GET', url: '/readyz' })).toBe(probesInApp);
+      cleanups.push(() => closeApp(app));
+      expect((await getOnNewConnection(url, '/readyz')).status).toBe(200);
+      expect((await getOnNewConnection(url, '/livez')).status).toBe(200);
+      expect((await getOnNewConnection(url, '/')).status).toBe(200);
+      await app.lameduck.shutdown('test');
 
-    const requestUrls = lines.filter((line) => line.msg === 'incoming request').map((line) => line.req);
-    expect(requestUrls).toEqual([expect.objectContaining({ url: '/' })]);
-    const lameduckLines = lines.filter((line) => String(line.msg).startsWith('lameduck:'));
-    expect(lameduckLines.map((line) => line.state).filter(Boolean)).toEqual([
-      'serving',
-      'draining',
-      'closing',
-      'cleanup',
-      'stopped',
-    ]);
-    expect(lameduckLines.find((line) => line.state === 'draining')).toMatchObject({
-      level: 30,
-      reason: 'test',
-    });
-    expect(lines.some((line) => line.summary !== undefined)).toBe(true);
-    expect(exit).toHaveBeenCalledExactlyOnceWith(0);
-  });
+      const requestUrls = lines.filter((line) => line.msg === 'incoming request').map((line) => line.req);
+      expect(requestUrls).toEqual([expect.objectContaining({ url: '/' })]);
+      const lameduckLines = lines.filter((line) => String(line.msg).startsWith('lameduck:'));
+      expect(lameduckLines.map((line) => line.state).filter(Boolean)).toEqual([
+        'serving',
+        'draining',
+        'closing',
+        'cleanup',
+        'stopped',
+      ]);
+      expect(lameduckLines.find((line) => line.state === 'draining')).toMatchObject({
+        level: 30,
+        reason: 'test',
+      });
+      expect(lines.some((line) => line.summary !== undefined)).toBe(true);
+      expect(exit).toHaveBeenCalledExactlyOnceWith(0);
+    },
+  );
 
   it("warns when Fastify binds several addresses (host 'localhost'), and only then", async () => {
     const { lines, stream } = captureLines();

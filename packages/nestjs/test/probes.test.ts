@@ -113,8 +113,10 @@ describe.each(platforms)('probes on $name', (platform) => {
     expect(exit).toHaveBeenCalledWith(0);
   });
 
-  it("keeps the adapter's request hook set by someone else, and stays in front of one set later", async () => {
-    const { app } = await createApp(platform, { lameduck: { signals: false, exit: vi.fn() } });
+  it("probesInApp: keeps the adapter's request hook set by someone else, and stays in front of one set later", async () => {
+    const { app } = await createApp(platform, {
+      lameduck: { signals: false, exit: vi.fn(), probesInApp: true },
+    });
     const seen: string[] = [];
     // Like devtools or instrumentation, set after LameduckModule registered its probes.
     (app.getHttpAdapter() as unknown as AbstractHttpAdapter).setOnRequestHook(
