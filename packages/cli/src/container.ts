@@ -50,11 +50,8 @@ export function containerSupport(): ContainerSupport {
 export function childPidOf(parent: number): number | undefined {
   for (const entry of safeReaddir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = safeRead(`/proc/${entry}/stat`);
-    if (stat === undefined) continue;
-    // pid (comm) state ppid …; comm may hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === parent) return Number(entry);
+    const fields = statFields(entry);
+    if (fields !== undefined && Number(fields[1]) === parent) return Number(entry);
   }
   return undefined;
 }
@@ -89,13 +86,20 @@ const PF_EXITING = 0x4;
  * the kernel is killing everything else in it, so a look inside is no longer "before it exited".
  */
 export function isLiveProcess(pid: number): boolean {
-  const stat = safeRead(`/proc/${pid}/stat`);
-  if (stat === undefined) return false;
-  // pid (comm) state ppid pgrp session tty_nr tpgid flags …
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(String(pid));
+  if (fields === undefined) return false;
   const state = fields[0];
   const flags = Number(fields[6]);
   return state !== 'Z' && state !== 'X' && Number.isFinite(flags) && (flags & PF_EXITING) === 0;
+}
+
+/**
+ * The fields of `/proc/<pid>/stat` after the command name: state, ppid, pgrp, session, tty_nr,
+ * tpgid, flags, … (the name may hold spaces and parentheses, so it is cut at the last `)`).
+ */
+function statFields(pid: string): string[] | undefined {
+  const stat = safeRead(`/proc/${pid}/stat`);
+  return stat === undefined ? undefined : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 function safeReaddir(path: string): string[] {
